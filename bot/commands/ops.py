@@ -1,0 +1,127 @@
+"""`outreach run`, `demo`, `check` and `db upgrade|backup`."""
+
+from __future__ import annotations
+
+import sqlite3
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.bootstrap import App, configure_logging, safe_url
+from bot.commands.common import err, fail, out, with_app
+from bot.db.migrate import current_revision
+from bot.domain.masking import mask_email
+from bot.service.channel_modes import channel_modes
+from bot.service.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
+from bot.service.runner import AlreadyRunning, serve, sqlite_run_lock
+
+db_app = typer.Typer(help="Database schema and backups.", no_args_is_help=True)
+
+
+class Only(StrEnum):
+    web = "web"
+    scheduler = "scheduler"
+    smtp = "smtp"
+
+
+def run(only: Annotated[Only | None, typer.Option("--only", help="run one part only")] = None) -> None:
+    """Run the service: web server now; scheduler and SMTP receiver as they land."""
+
+    async def work(a: App) -> None:
+        configure_logging(a.settings)
+        with sqlite_run_lock(a.settings.database_url):
+            await serve(a, only.value if only else None)
+
+    with_app(work, user_errors=(AlreadyRunning,))
+
+
+def demo(
+    seed_only: Annotated[bool, typer.Option(
+        "--seed-only", help="seed the demo data and stop instead of running")] = False,
+) -> None:
+    """Seed a demo branch, staff and ~50 customers (idempotent), then run."""
+    if ensure_secret_key(Path(".env")):
+        out.print("wrote a new OUTREACH_SECRET_KEY to .env")
+
+    async def work(a: App) -> None:
+        result = await seed_demo(a)
+        r = result.customers
+        out.print(
+            f"demo: branch {'created' if result.branch_created else 'present'}, "
+            f"{result.staff_created} staff added, customers: {r.created} created, "
+            f"{r.updated} updated, {r.unchanged} unchanged"
+        )
+        if result.staff_created:
+            users = ", ".join(u for u, role, *_ in DEMO_STAFF if role != "system")
+            out.print(f"demo logins ({users}) use the password {DEMO_PASSWORD!r}: demo only")
+        modes = channel_modes(a.settings)
+        out.print("channels: " + ", ".join(f"{k} {v}" for k, v in modes.items()))
+        if not seed_only:
+            configure_logging(a.settings)
+            with sqlite_run_lock(a.settings.database_url):
+                await serve(a, None)
+
+    with_app(work, user_errors=(AlreadyRunning,))
+
+
+def check() -> None:
+    """Check settings, the database and each channel's mode."""
+
+    async def work(a: App) -> bool:
+        ok = True
+        out.print(f"settings: ok (time zone {a.settings.timezone}, send window {a.settings.send_window})")
+        try:
+            async with a.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            out.print(f"database: ok ({safe_url(a.settings.database_url)}, "
+                      f"schema {await current_revision(a.engine)})")
+        except Exception as exc:  # report any failure as one line
+            ok = False
+            out.print(f"database: FAILED ({exc.__class__.__name__})")
+        for channel, mode in channel_modes(a.settings).items():
+            note = "no credentials: messages are recorded as logged" if mode == "log" else "credentials set"
+            out.print(f"{channel}: {mode} ({note})")
+        if a.settings.hq_alert_email:
+            out.print(f"head-office alerts: {mask_email(a.settings.hq_alert_email)}")
+        return ok
+
+    if not with_app(work):
+        raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version (also done at every start)."""
+
+    async def work(a: App) -> str | None:
+        return await current_revision(a.engine)
+
+    out.print(f"database at schema {with_app(work)}")
+
+
+@db_app.command("backup")
+def db_backup(file: Annotated[Path, typer.Argument(help="where to write the copy")]) -> None:
+    """Copy a SQLite database safely while it runs (PostgreSQL: use pg_dump, see README)."""
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+    url = make_url(settings.database_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        fail("db backup is for SQLite; for PostgreSQL use pg_dump (see README)")
+    if file.exists():
+        fail(f"{file} exists; choose a new file name")
+    source = sqlite3.connect(url.database)
+    target = sqlite3.connect(file)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    err.print(f"backed up {url.database} to {file}")

@@ -1,0 +1,232 @@
+"""Tables. Datetimes are aware UTC (SQLModel's UTCDateTime), dates are local calendar dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The one clock for stored timestamps: aware, UTC."""
+    return datetime.now(UTC)
+
+
+class Branch(SQLModel, table=True):
+    """A 营业部: its own signature, windows, consent default and manager contacts."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    sms_signature: str | None = None
+    service_phone: str | None = None
+    timezone: str = "Asia/Shanghai"
+    send_window: str = "09:00-20:00"
+    working_hours: str = "09:00-17:30"
+    assume_consent: bool | None = None  # None: follow OUTREACH_ASSUME_CONSENT
+    recording_ref_required: bool = True
+    manager_email: str | None = None
+    manager_phone: str | None = None
+    festival_offset_working_days: int = 0
+    festivals_json: str | None = None  # branch festival switches and custom festivals
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Staff(SQLModel, table=True):
+    """A person (or the token-only `system` user) working with the product."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    branch_code: str | None = Field(default=None, foreign_key="branch.code")
+    is_sales: bool = False
+    password_hash: str | None = None
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    deactivated_at: datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token: only its SHA-256 is kept; the id names it for revocation."""
+
+    id: str = Field(primary_key=True, max_length=16)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Customer(SQLModel, table=True):
+    """A brokerage customer; contact data lives here, address health in AddressStatus."""
+
+    __table_args__ = (
+        Index("ix_customer_phone", "phone"),
+        Index("ix_customer_email", "email"),
+        Index("ix_customer_telegram", "telegram_chat_id"),
+        Index("ix_customer_branch", "branch_code"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    branch_code: str = Field(foreign_key="branch.code")
+    phone: str | None = None
+    email: str | None = None
+    telegram_chat_id: str | None = None
+    telegram_bound: bool = False  # learned by the bot: an import never overwrites it
+    birthday: date | None = None
+    opened_on: date | None = None
+    last_trade_on: date | None = None
+    tier: str = "standard"
+    sales_rep: str | None = None
+    locale: str = "zh-CN"
+    channels: str | None = None  # preference order, e.g. "sms|email|telegram"
+    salutation: str | None = None
+    marketing_consent: bool | None = None  # None: follow the branch default
+    consent_at: datetime | None = None
+    opted_out_at: datetime | None = None  # learned: an import never clears it
+    status: str = "active"
+    import_run: str | None = Field(default=None, max_length=32)
+    import_line: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AddressStatus(SQLModel, table=True):
+    """What the bot learned about an address: unusable (bounce, 21610, blocked bot) or wrong."""
+
+    channel: str = Field(primary_key=True, max_length=16)
+    address: str = Field(primary_key=True, max_length=320)
+    status: str = Field(max_length=16)  # unusable | wrong_person
+    reason: str | None = None
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentChange(SQLModel, table=True):
+    """Every change of marketing consent, with where it came from."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    marketing: bool
+    source: str = Field(max_length=16)  # import | reply | unsubscribe | staff
+    channel: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Bundle(SQLModel, table=True):
+    """The one proactive message a customer gets on a local day."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    local_date: date
+    status: str = Field(default="planned", max_length=16, index=True)
+    reason: str | None = None
+    due_at: datetime
+    expects_reply: bool = False
+    reply_deadline: datetime | None = None
+    marketing: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Touch(SQLModel, table=True):
+    """One planned touch; the dedupe key makes it exactly-once per customer."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    kind: str = Field(max_length=24)
+    dedupe_key: str = Field(max_length=64)
+    status: str = Field(default="planned", max_length=16, index=True)
+    reason: str | None = None
+    due_on: date
+    due_at: datetime | None = None
+    reply_deadline: datetime | None = None
+    sla_due_at: datetime | None = None
+    festival: str | None = None
+    bundle_id: int | None = Field(default=None, foreign_key="bundle.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    """One message sent or received; channel, address, body and provider id never change."""
+
+    __table_args__ = (
+        Index("ix_message_provider", "channel", "provider_id"),
+        Index("ix_message_customer", "customer_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=24)
+    direction: str = Field(max_length=3)  # out | in
+    customer_id: str | None = Field(default=None, foreign_key="customer.id")
+    bundle_id: int | None = Field(default=None, foreign_key="bundle.id", index=True)
+    channel: str = Field(max_length=16)
+    address: str
+    subject: str | None = None
+    body: str
+    provider_id: str | None = None
+    status: str = Field(max_length=16)
+    error_code: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Callback(SQLModel, table=True):
+    """A human callback: one open per customer; reasons join it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    branch_code: str = Field(foreign_key="branch.code", index=True)
+    priority: str = Field(max_length=2)
+    reasons: str  # JSON list
+    sla_due_at: datetime
+    due_at: datetime | None = None
+    status: str = Field(default="open", max_length=16, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    claimed_at: datetime | None = None
+    outcome: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class Template(SQLModel, table=True):
+    """A version of a branch's template for (kind, channel, locale); defaults live in files."""
+
+    __table_args__ = (UniqueConstraint("branch_code", "kind", "channel", "locale", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_code: str = Field(foreign_key="branch.code")
+    kind: str = Field(max_length=24)
+    channel: str = Field(max_length=16)
+    locale: str = Field(max_length=8)
+    version: int
+    source: str
+    status: str = Field(default="draft", max_length=16)  # draft | active | rejected | retired
+    author_id: int = Field(foreign_key="staff.id")
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    """Append-only record of everything that happens (triggers refuse UPDATE and DELETE)."""
+
+    __table_args__ = (Index("ix_event_customer", "customer_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    type: str = Field(max_length=48)
+    customer_id: str | None = None
+    branch_code: str | None = None
+    actor: str = Field(default="system", max_length=64)
+    channel: str | None = None
+    summary: str
+    payload: str | None = None  # JSON

@@ -1,0 +1,62 @@
+"""`outreach run`: the web server (and, as they land, scheduler and SMTP receiver) in one loop."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from bot.bootstrap import App
+from bot.web.app import create_app
+
+log = logging.getLogger("outreach.run")
+
+
+class AlreadyRunning(RuntimeError):
+    """A second `outreach run` on the same SQLite file."""
+
+
+@contextmanager
+def sqlite_run_lock(database_url: str) -> Iterator[None]:
+    """One `outreach run` per SQLite file: a lock file beside it refuses a second."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        yield
+        return
+    lock_path = Path(f"{url.database}.lock")
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(
+            f"another `outreach run` uses {url.database} (lock {lock_path}); "
+            "use PostgreSQL for several processes"
+        ) from None
+    try:
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+async def serve(app: App, only: str | None) -> None:
+    """Run the parts asked for until interrupted."""
+    if only in (None, "web"):
+        config = uvicorn.Config(
+            create_app(app), host=app.settings.http_host, port=app.settings.http_port,
+            log_level=app.settings.log_level.lower(), lifespan="on",
+        )
+        log.info("web server on http://%s:%s", app.settings.http_host, app.settings.http_port)
+        await uvicorn.Server(config).serve()
+    else:
+        log.info("%s: nothing to run yet in this release", only)

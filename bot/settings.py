@@ -1,0 +1,171 @@
+"""Settings: every knob of DESIGN.md, read from OUTREACH_* variables and `.env`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def check_window(value: str) -> str:
+    """Accept `HH:MM-HH:MM` with start before end; used for send windows and working hours."""
+    match = _WINDOW.match(value.strip())
+    if not match:
+        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}")
+    start = int(match[1]) * 60 + int(match[2])
+    end = int(match[3]) * 60 + int(match[4])
+    if end <= start or end > 24 * 60:
+        raise ValueError(f"window {value!r} must end after it starts, within one day")
+    return value.strip()
+
+
+def check_timezone(value: str) -> str:
+    """Accept IANA time zone names only (Asia/Shanghai), so scheduling never guesses."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class Settings(BaseSettings):
+    """The one settings object; built once in bootstrap, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OUTREACH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./outreach.db"
+    secret_key: str | None = None
+    timezone: str = "Asia/Shanghai"
+    send_window: str = "09:00-20:00"
+    working_hours: str = "09:00-17:30"
+    public_url: str = "http://127.0.0.1:8000"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=1, le=65535)
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_rate_per_second: float = Field(1, gt=0)
+    email_rate_per_second: float = Field(5, gt=0)
+    telegram_rate_per_second: float = Field(25, gt=0)
+    dispatch_concurrency: int = Field(8, ge=1, le=64)
+    sms_routes: str = "+86:log,*:twilio"
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    email_from: str | None = None
+    inbound_smtp: str = "127.0.0.1:2525"
+    reply_domain: str = "replies.localhost"
+
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_mode: str = "webhook"
+    hq_alert_email: str | None = None
+
+    dormancy_days: int = Field(180, ge=1)
+    dormancy_reply_working_days: int = Field(2, ge=0)
+    dormancy_due_working_days: int = Field(7, ge=0)
+    dormancy_backfill_days: int = Field(30, ge=0)
+    new_account_reply_working_days: int = Field(2, ge=0)
+    new_account_sla_working_days: int = Field(5, ge=0)
+    callback_cap_per_quarter: int = Field(2, ge=0)
+    assume_consent: bool = False
+
+    send_max_attempts: int = Field(5, ge=1)
+    circuit_failures: int = Field(10, ge=1)
+    circuit_probe_seconds: float = Field(30, gt=0)
+    spool_dir: Path = Path("./spool")
+    claim_timeout_minutes: int = Field(30, ge=1)
+    agent_max_held: int = Field(5, ge=1)
+    sms_max_segments: int = Field(2, ge=1, le=10)
+    reply_match_days: int = Field(7, ge=1)
+    classifier_min_confidence: float = Field(0.6, ge=0, le=1)
+    max_body_bytes: int = Field(65536, ge=1024)
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @field_validator("send_window", "working_hours")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        return check_window(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("use text or json")
+        return value
+
+    @field_validator("telegram_mode")
+    @classmethod
+    def _tg_mode(cls, value: str) -> str:
+        if value not in {"webhook", "polling"}:
+            raise ValueError("use webhook or polling")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _telegram_secret(self) -> Settings:
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            raise ValueError(
+                "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required when OUTREACH_TELEGRAM_BOT_TOKEN is set"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """A wrong setting, reduced to one line that names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise SettingsError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ()
+        name = f"OUTREACH_{str(loc[0]).upper()}" if loc else "settings"
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise SettingsError(f"configuration error: {name}: {message}") from None
