@@ -116,7 +116,10 @@ class ConsentChange(SQLModel, table=True):
 class Bundle(SQLModel, table=True):
     """The one proactive message a customer gets on a local day."""
 
-    __table_args__ = (UniqueConstraint("customer_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "local_date"),
+        Index("ix_bundle_day", "local_date", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: str = Field(foreign_key="customer.id")
@@ -137,7 +140,10 @@ class Bundle(SQLModel, table=True):
 class Touch(SQLModel, table=True):
     """One planned touch; the dedupe key makes it exactly-once per customer."""
 
-    __table_args__ = (UniqueConstraint("customer_id", "dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "dedupe_key"),
+        Index("ix_touch_due_on", "due_on", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: str = Field(foreign_key="customer.id")
@@ -151,6 +157,7 @@ class Touch(SQLModel, table=True):
     sla_due_at: datetime | None = None
     festival: str | None = None
     bundle_id: int | None = Field(default=None, foreign_key="bundle.id", index=True)
+    callback_id: int | None = Field(default=None, foreign_key="callback.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -230,3 +237,19 @@ class Event(SQLModel, table=True):
     channel: str | None = None
     summary: str
     payload: str | None = None  # JSON
+
+
+class PlanRun(SQLModel, table=True):
+    """A planned day: missed days are caught up from this record, not from the scheduler."""
+
+    day: date = Field(primary_key=True)
+    planned_at: datetime = Field(default_factory=utcnow)
+    first_run: bool = False
+
+
+class CalendarDay(SQLModel, table=True):
+    """The operator's official working-day table (State Council notice), imported from CSV."""
+
+    day: date = Field(primary_key=True)
+    working: bool
+    imported_at: datetime = Field(default_factory=utcnow)

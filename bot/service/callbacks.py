@@ -1,0 +1,61 @@
+"""Open a human callback, or join the customer's open one (DOMAIN.md: one per customer)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import Callback, Customer, utcnow
+from bot.domain.callbacks import CallbackState, join
+from bot.service import events
+
+OPEN_STATUSES = ("open", "claimed")
+
+
+async def open_or_join(
+    session: AsyncSession,
+    customer: Customer,
+    priority: str,
+    reason: str,
+    sla_due_at: datetime,
+    *,
+    due_at: datetime | None = None,
+    actor: str = "system",
+) -> Callback:
+    """Return the customer's open callback with this reason joined, creating one if none is open."""
+    current = (
+        await session.exec(
+            select(Callback)
+            .where(Callback.customer_id == customer.id, col(Callback.status).in_(OPEN_STATUSES))
+            .order_by(col(Callback.id))
+        )
+    ).first()
+    if current is None:
+        callback = Callback(
+            customer_id=customer.id, branch_code=customer.branch_code, priority=priority,
+            reasons=json.dumps([reason]), sla_due_at=sla_due_at, due_at=due_at,
+        )
+        session.add(callback)
+        await session.flush()
+        events.record(session, "callback.opened", f"callback {priority}: {reason}",
+                      customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
+                      payload={"callback_id": callback.id, "reason": reason})
+        return callback
+    state = join(
+        CallbackState(current.priority, tuple(json.loads(current.reasons)), current.sla_due_at),
+        priority, reason, sla_due_at,
+    )
+    if (state.priority, state.reasons, state.sla_due_at) != (
+        current.priority, tuple(json.loads(current.reasons)), current.sla_due_at
+    ):
+        current.priority = state.priority
+        current.reasons = json.dumps(list(state.reasons))
+        current.sla_due_at = state.sla_due_at
+        current.updated_at = utcnow()
+        events.record(session, "callback.joined", f"callback {state.priority}: + {reason}",
+                      customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
+                      payload={"callback_id": current.id, "reason": reason})
+    return current

@@ -1,0 +1,1 @@
+"""Touch planning: set-based SQL per rule, bundling, sweep and capacity."""

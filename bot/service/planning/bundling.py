@@ -1,0 +1,75 @@
+"""One proactive message a day: a customer's touches due the same local day form one bundle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from bot.db.models import Bundle
+from bot.domain.rules import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.service.planning.context import PlanContext
+from bot.service.planning.rules_sql import C, T
+from bot.service.planning.sqlbits import execute, insert_ignoring
+
+BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
+CALLBACK_KINDS = ("new_account", "dormancy")
+
+
+def _flag(kinds: frozenset[str]) -> Any:
+    return sa.func.max(sa.case((T.c.kind.in_(sorted(kinds)), 1), else_=0)) == 1
+
+
+async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> None:
+    """Group the day's planned touches per customer; late arrivals join or move on."""
+    day, now = ctx.day, ctx.now
+    loose = sa.and_(T.c.due_on == day, T.c.status == "planned", T.c.bundle_id.is_(None))
+    gone = sa.exists().where(BU.c.customer_id == T.c.customer_id, BU.c.local_date == day,
+                             BU.c.status != "planned")
+    # The day's message already went: a greeting expires, a callback-type touch moves on.
+    await execute(session,
+        sa.update(T).where(loose, gone, T.c.kind.in_(sorted(GREETING_KINDS)))
+        .values(status="expired", reason="daily_limit", updated_at=now))
+    await execute(session,
+        sa.update(T).where(loose, gone, T.c.kind.in_(CALLBACK_KINDS))
+        .values(due_on=ctx.calendar.next_working_day(day), updated_at=now))
+    for group in ctx.groups:
+        start = group.window_utc(day)[0]
+        members = (
+            sa.select(
+                T.c.customer_id, sa.literal(day, sa.Date()), sa.literal("planned"),
+                sa.literal(start, UTCDateTime()), _flag(REPLY_EXPECTED_KINDS),
+                sa.func.min(T.c.reply_deadline), _flag(MARKETING_KINDS), sa.literal(0),
+                sa.literal(now, UTCDateTime()), sa.literal(now, UTCDateTime()),
+            )
+            .select_from(T.join(C, C.c.id == T.c.customer_id))
+            .where(loose, C.c.branch_code.in_(group.codes))
+            .group_by(T.c.customer_id)
+        )
+        await execute(session, insert_ignoring(
+            dialect, BU,
+            ["customer_id", "local_date", "status", "due_at", "expects_reply", "reply_deadline",
+             "marketing", "attempts", "created_at", "updated_at"],
+            members, ["customer_id", "local_date"]))
+    # Attach; bundles that existed before this run get their summary recomputed.
+    await execute(session,
+        sa.update(T)
+        .where(loose, BU.c.customer_id == T.c.customer_id, BU.c.local_date == day,
+               BU.c.status == "planned")
+        .values(bundle_id=BU.c.id))
+    older = sa.and_(BU.c.local_date == day, BU.c.status == "planned", BU.c.created_at < now)
+    member = T.alias("member")
+
+    def summary(expr: Any) -> Any:
+        return sa.select(expr).where(member.c.bundle_id == BU.c.id).scalar_subquery()
+
+    await execute(session, sa.update(BU).where(older).values(
+        expects_reply=summary(sa.func.max(sa.case(
+            (member.c.kind.in_(sorted(REPLY_EXPECTED_KINDS)), 1), else_=0)) == 1),
+        marketing=summary(sa.func.max(sa.case(
+            (member.c.kind.in_(sorted(MARKETING_KINDS)), 1), else_=0)) == 1),
+        reply_deadline=summary(sa.func.min(member.c.reply_deadline)),
+        updated_at=now,
+    ))

@@ -1,0 +1,63 @@
+"""Entry points: plan one day (CLI), and catch up every unplanned day (scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+from sqlmodel import col, select
+
+from bot.bootstrap import App
+from bot.db.models import PlanRun
+from bot.service.planning.capacity import estimate_capacity
+from bot.service.planning.context import (
+    PlanContext,
+    days_between,
+    load_calendar,
+    load_groups,
+    local_today,
+)
+from bot.service.planning.planner import Planner, PlanResult
+
+log = logging.getLogger("outreach.plan")
+
+
+async def plan_day(
+    app: App, day: date | None = None, *, dry_run: bool = False, now: datetime | None = None
+) -> PlanResult:
+    """Plan one day (default today) in one transaction; a dry run writes nothing."""
+    now = now or datetime.now(UTC)
+    today = local_today(app.settings.timezone, now)
+    day = day or today
+    async with app.sessions() as session:
+        warnings: list[str] = []
+        ctx = PlanContext(day=day, today=today, now=now,
+                          calendar=await load_calendar(session, warnings.append),
+                          groups=await load_groups(session), warnings=warnings)
+        result = await Planner(session, app.settings, ctx).run(dry_run)
+        result.capacity, notes = await estimate_capacity(session, ctx, app.settings)
+        result.warnings.extend(notes)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    return result
+
+
+async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
+    """Plan every day since the last planned one, up to today (first run: today only)."""
+    now = now or datetime.now(UTC)
+    today = local_today(app.settings.timezone, now)
+    async with app.sessions() as session:
+        last = (await session.exec(
+            select(PlanRun.day).order_by(col(PlanRun.day).desc()).limit(1))).first()
+    if last is not None and last >= today:
+        return []
+    first = today if last is None else date.fromordinal(last.toordinal() + 1)
+    results = []
+    for day in days_between(first, today):
+        results.append(await plan_day(app, day, now=now))
+        log.info("planned %s%s", day, " (catch-up)" if day < today else "")
+    return results

@@ -1,0 +1,48 @@
+"""Small SQL pieces that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+
+
+def insert_ignoring(dialect: str, table: sa.Table, columns: list[str], select: Any,
+                    conflict: list[str]) -> Any:
+    """INSERT … SELECT that skips rows whose unique key exists (the dedupe guarantee)."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).from_select(columns, select).on_conflict_do_nothing(
+        index_elements=conflict
+    )
+
+
+def month_day(dialect: str, column: Any) -> ColumnElement[str]:
+    """'MM-DD' of a date column, for birthdays."""
+    if dialect == "postgresql":
+        return sa.func.to_char(column, "MM-DD")
+    return sa.func.strftime("%m-%d", column)
+
+
+def date_text(dialect: str, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM-DD' of a date column, for dedupe keys such as dormancy:<date>."""
+    if dialect == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM-DD")
+    return sa.func.strftime("%Y-%m-%d", column)
+
+
+def case_map(column: Any, mapping: dict[Any, Any], type_: Any) -> ColumnElement[Any]:
+    """CASE column WHEN k THEN v … END, for per-date values computed in Python."""
+    if not mapping:
+        return sa.null()
+    return sa.case(
+        *((column == sa.literal(k), sa.literal(v, type_)) for k, v in mapping.items()),
+        else_=sa.null(),
+    )
+
+
+async def execute(session: Any, statement: Any, params: Any = None) -> Any:
+    """Run a Core statement inside the session's transaction (SQLModel's exec is for ORM selects)."""
+    connection = await session.connection()
+    return await connection.execute(statement, params) if params else await connection.execute(statement)
