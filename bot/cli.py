@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import branch, customers, ops, staff
+from bot.commands import branch, customers, ops, planning, staff
 
 app = typer.Typer(
     name="outreach",
@@ -25,6 +25,8 @@ app.add_typer(branch.app, name="branch")
 app.add_typer(staff.app, name="staff")
 app.add_typer(customers.import_app, name="import")
 app.command("customer")(customers.customer_cmd)
+app.command("plan")(planning.plan)
+app.add_typer(planning.calendar_app, name="calendar")
 
 
 def main() -> None:

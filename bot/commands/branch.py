@@ -11,7 +11,14 @@ from rich.table import Table
 from bot.bootstrap import App
 from bot.commands.common import fail, out, with_app
 from bot.db.models import Branch
-from bot.service.branches import BranchChanges, BranchError, add_branch, set_branch
+from bot.service.branch_festivals import describe_festivals
+from bot.service.branches import (
+    BranchChanges,
+    BranchError,
+    FestivalChanges,
+    add_branch,
+    set_branch,
+)
 
 app = typer.Typer(help="Branches (营业部): signature, windows, consent default, manager contacts.",
                   no_args_is_help=True)
@@ -32,6 +39,15 @@ Recording = Annotated[bool | None, typer.Option(
     help="phone callbacks must carry a call-recording reference")]
 MgrEmail = Annotated[str | None, typer.Option("--manager-email", help="alerts only; never shown to customers")]
 MgrPhone = Annotated[str | None, typer.Option("--manager-phone", help="alerts only; never shown to customers")]
+FestivalSwitch = Annotated[list[str] | None, typer.Option(
+    "--festival", help="turn a festival on or off: CODE=on|off (e.g. dragon_boat=on); repeatable")]
+AddFestival = Annotated[list[str] | None, typer.Option(
+    "--add-festival",
+    help="the branch's own festival: CODE,中文名,English name,solar:MM-DD or lunar:M-D")]
+RemoveFestival = Annotated[list[str] | None, typer.Option(
+    "--remove-festival", help="remove one of the branch's own festivals by CODE")]
+Offset = Annotated[int | None, typer.Option(
+    "--festival-offset", help="greet N working days before the festival (0 = on the day, -1 = the working day before)")]
 
 
 def _changes(**kwargs: object) -> BranchChanges:
@@ -64,8 +80,16 @@ def set_(code: str, name: Name = None, sms_signature: Signature = None,
          service_phone: ServicePhone = None, timezone: Tz = None, send_window: Window = None,
          working_hours: Hours = None, assume_consent: Consent = None,
          recording_required: Recording = None, manager_email: MgrEmail = None,
-         manager_phone: MgrPhone = None) -> None:
-    """Change some settings of a branch; the change is recorded in the audit trail."""
+         manager_phone: MgrPhone = None, festival: FestivalSwitch = None,
+         add_festival: AddFestival = None, remove_festival: RemoveFestival = None,
+         festival_offset: Offset = None) -> None:
+    """Change some settings of a branch; the change is recorded in the audit trail.
+
+    Festivals: 元旦 new_year, 春节 spring_festival, 劳动节 labour_day, 中秋 mid_autumn and
+    国庆 national_day are on by default; 端午 dragon_boat is off; 清明 is never offered.
+    """
+    fest = FestivalChanges(switches=festival or [], add=add_festival or [],
+                           remove=remove_festival or [], offset=festival_offset)
     changes = _changes(name=name, sms_signature=sms_signature, service_phone=service_phone,
                        timezone=timezone, send_window=send_window, working_hours=working_hours,
                        assume_consent=assume_consent, recording_ref_required=recording_required,
@@ -73,7 +97,7 @@ def set_(code: str, name: Name = None, sms_signature: Signature = None,
 
     async def work(a: App) -> None:
         async with a.sessions() as s:
-            await set_branch(s, code, changes, actor="cli")
+            await set_branch(s, code, changes, actor="cli", festivals=fest)
             await s.commit()
 
     with_app(work, user_errors=(BranchError,))
@@ -92,10 +116,14 @@ def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) ->
     if branch is None:
         fail(f"no branch {code}")
     data = branch.model_dump(mode="json", exclude={"festivals_json"})
+    data["festivals"] = describe_festivals(branch)
     if as_json:
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
     table = Table(title=f"branch {code}", show_header=False)
     for key, value in data.items():
+        if key == "festivals":
+            value = ", ".join(f"{f['name']}({f['code']}{'' if f['enabled'] else ' off'})"
+                              for f in data["festivals"])
         table.add_row(key, "" if value is None else str(value))
     out.print(table)

@@ -15,6 +15,8 @@ from bot.commands.common import EXIT_REJECTED, err, fail, out, with_app
 from bot.service.csv_encoding import EncodingError
 from bot.service.customers import customer_view
 from bot.service.importer import ImportFileError, ImportReport, import_customers
+from bot.service.planning.planner import PlanResult
+from bot.service.planning.service import plan_day
 
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 
@@ -34,21 +36,27 @@ def import_customers_cmd(
     progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), console=err, transient=True)
 
-    async def work(a: App) -> ImportReport:
+    async def work(a: App) -> tuple[ImportReport, PlanResult | None]:
         task = progress.add_task("import", total=None)
         with progress:
-            return await import_customers(
+            report = await import_customers(
                 a.engine, file, a.settings,
                 progress=lambda n: progress.advance(task, n),
                 total=lambda n: progress.update(task, total=n),
                 say=lambda line: progress.console.print(line, markup=False),
             )
+        # Changed customers may be due today (a new account opened yesterday): re-plan today.
+        replanned = await plan_day(a) if report.created or report.updated else None
+        return report, replanned
 
-    report = with_app(work, user_errors=(ImportFileError, EncodingError))
+    report, replanned = with_app(work, user_errors=(ImportFileError, EncodingError))
     out.print(
         f"{file.name} ({report.encoding}): {report.lines} lines; created {report.created}, "
         f"updated {report.updated}, unchanged {report.unchanged}, rejected {report.error_count}"
     )
+    if replanned is not None:
+        planned = sum(s.get("planned", 0) for s in replanned.by_kind.values())
+        out.print(f"re-planned {replanned.day}: {planned} touch(es) planned for today")
     if report.kept_learned:
         out.print(f"kept {report.kept_learned} value(s) the bot learned (opt-outs, Telegram bindings)")
     if report.error_count:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -106,18 +106,41 @@ async def add_branch(
     return branch
 
 
+@dataclass
+class FestivalChanges:
+    """Festival options of `branch set`: switches, own festivals, offset."""
+
+    switches: list[str] = field(default_factory=list)
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    offset: int | None = None
+
+    def any(self) -> bool:
+        return bool(self.switches or self.add or self.remove or self.offset is not None)
+
+
 async def set_branch(
-    session: AsyncSession, code: str, changes: BranchChanges, actor: str
+    session: AsyncSession, code: str, changes: BranchChanges, actor: str,
+    festivals: FestivalChanges | None = None,
 ) -> Branch:
     """Change some settings of a branch and record what changed."""
+    from bot.service.branch_festivals import FestivalError, apply_festival_changes
+
     branch = await session.get(Branch, code)
     if branch is None:
         raise BranchError(f"no branch {code}; add it with `outreach branch add {code}`")
     values = changes.validated()
-    if not values:
+    festivals = festivals or FestivalChanges()
+    if not values and not festivals.any():
         raise BranchError("nothing to change: give at least one option (see --help)")
     for key, value in values.items():
         setattr(branch, key, value)
+    if festivals.any():
+        try:
+            values["festivals"] = apply_festival_changes(
+                branch, festivals.switches, festivals.add, festivals.remove, festivals.offset)
+        except FestivalError as exc:
+            raise BranchError(str(exc)) from exc
     branch.updated_at = utcnow()
     events.record(
         session,
@@ -125,6 +148,6 @@ async def set_branch(
         f"branch {code}: {', '.join(sorted(values))} changed",
         branch_code=code,
         actor=actor,
-        payload={"fields": sorted(values)},
+        payload={"fields": sorted(values), "festivals": values.get("festivals")},
     )
     return branch

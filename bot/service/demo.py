@@ -110,6 +110,9 @@ async def seed_demo(app: App) -> DemoResult:
             writer.writeheader()
             writer.writerows(rows)
         report = await import_customers(app.engine, path, app.settings, say=lambda _: None)
+    from bot.service.planning.service import catch_up
+
+    await catch_up(app)  # so the demo shows today's plan at once
     return DemoResult(branch_created, staff_created, report)
 
 

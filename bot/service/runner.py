@@ -51,6 +51,22 @@ def sqlite_run_lock(database_url: str) -> Iterator[None]:
 
 async def serve(app: App, only: str | None) -> None:
     """Run the parts asked for until interrupted."""
+    scheduler = None
+    if only in (None, "scheduler"):
+        from scheduler.jobs import build_scheduler, plan_tick
+
+        await plan_tick(app)  # catch up missed days before anything else
+        scheduler = build_scheduler(app)
+        scheduler.start()
+        log.info("scheduler started: plan 00:05 (+ catch-up every 5 min), sweep every minute")
+    try:
+        await _serve_parts(app, only)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+async def _serve_parts(app: App, only: str | None) -> None:
     if only in (None, "web"):
         config = uvicorn.Config(
             create_app(app), host=app.settings.http_host, port=app.settings.http_port,
@@ -59,4 +75,6 @@ async def serve(app: App, only: str | None) -> None:
         log.info("web server on http://%s:%s", app.settings.http_host, app.settings.http_port)
         await uvicorn.Server(config).serve()
     else:
-        log.info("%s: nothing to run yet in this release", only)
+        import asyncio
+
+        await asyncio.Event().wait()  # the scheduler (or receiver) runs until interrupted

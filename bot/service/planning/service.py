@@ -41,8 +41,6 @@ async def plan_day(
             await session.rollback()
         else:
             await session.commit()
-    for warning in result.warnings:
-        log.warning("%s", warning)
     return result
 
 
@@ -58,6 +56,9 @@ async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
     first = today if last is None else date.fromordinal(last.toordinal() + 1)
     results = []
     for day in days_between(first, today):
-        results.append(await plan_day(app, day, now=now))
+        result = await plan_day(app, day, now=now)
+        for warning in result.warnings:
+            log.warning("%s", warning)
+        results.append(result)
         log.info("planned %s%s", day, " (catch-up)" if day < today else "")
     return results

@@ -1,0 +1,49 @@
+"""The scheduler: plan after local midnight (with catch-up on every tick), sweep every minute.
+
+APScheduler 3 with its in-memory job store: every process registers the same jobs;
+our own tables (plan_run, unique keys) and database locks keep the work done once.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.bootstrap import App
+from bot.service.planning.service import catch_up
+from bot.service.planning.sweep import sweep
+
+log = logging.getLogger("outreach.scheduler")
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+async def plan_tick(app: App) -> None:
+    """Plan every day not planned yet, up to today."""
+    try:
+        await catch_up(app)
+    except Exception:  # a failed tick is retried by the next one; never kill the scheduler
+        log.exception("planning tick failed")
+
+
+async def sweep_tick(app: App) -> None:
+    """Unanswered touches become callbacks; closed windows end unsent greetings."""
+    try:
+        async with app.sessions() as session:
+            result = await sweep(session)
+            await session.commit()
+        if any(result.values()):
+            log.info("sweep: %s", result)
+    except Exception:
+        log.exception("sweep tick failed")
+
+
+def build_scheduler(app: App) -> AsyncIOScheduler:
+    """Jobs of DESIGN.md's data flow; dispatch joins when the channels land in run."""
+    scheduler = AsyncIOScheduler(timezone=ZoneInfo(app.settings.timezone),
+                                 job_defaults=JOB_DEFAULTS)
+    scheduler.add_job(plan_tick, "cron", hour=0, minute=5, args=[app], id="plan")
+    scheduler.add_job(plan_tick, "interval", minutes=5, args=[app], id="plan-catch-up")
+    scheduler.add_job(sweep_tick, "interval", minutes=1, args=[app], id="sweep")
+    return scheduler

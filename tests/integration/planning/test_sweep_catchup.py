@@ -1,0 +1,67 @@
+"""Sweep (silence → callback, closed window → expiry) and catch-up after downtime."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.bootstrap import App
+from bot.db.models import PlanRun
+from bot.service.planning.service import catch_up
+from bot.service.planning.sweep import sweep
+from tests.integration.planning.helpers import at, bundles, callbacks, plan, seed, touches
+
+
+async def _set(app: App, model: object) -> None:
+    async with app.sessions() as s:
+        s.add(model)
+        await s.commit()
+
+
+async def test_silence_past_the_deadline_becomes_one_p2_callback(app: App) -> None:
+    await seed(app, {"opened_on": date(2026, 3, 2)})
+    await plan(app, date(2026, 3, 3))
+    (touch,) = await touches(app)
+    touch.status = "sent"
+    await _set(app, touch)
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 5), 17, 0)))["unanswered"] == 0
+        await s.commit()
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 5), 17, 31)))["unanswered"] == 1
+        await s.commit()
+    (touch,) = await touches(app)
+    (callback,) = await callbacks(app)
+    assert touch.status == "unanswered" and touch.callback_id == callback.id
+    assert (callback.priority, callback.sla_due_at) == ("P2", at(date(2026, 3, 9), 17, 30))
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 6), 9, 0)))["unanswered"] == 0
+
+
+async def test_closed_window_expires_greetings_and_moves_callback_touches(app: App) -> None:
+    await seed(app, {"birthday": date(1990, 3, 3), "opened_on": date(2026, 3, 2)})
+    await plan(app, date(2026, 3, 3))
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 3), 19, 59)))["expired_bundles"] == 0
+        assert (await sweep(s, at(date(2026, 3, 3), 20, 0)))["expired_bundles"] == 1
+        await s.commit()
+    made = {t.kind: t for t in await touches(app)}
+    assert (made["birthday"].status, made["birthday"].reason) == ("expired", "window_closed")
+    assert (made["new_account"].status, made["new_account"].due_on) == ("planned", date(2026, 3, 4))
+    await plan(app, date(2026, 3, 4))
+    day_two = [b for b in await bundles(app) if b.local_date == date(2026, 3, 4)]
+    assert len(day_two) == 1 and day_two[0].expects_reply
+
+
+async def test_restart_after_three_days_down_catches_up(app: App) -> None:
+    await seed(app, {"birthday": date(1990, 3, 4)}, {"opened_on": date(2026, 3, 4)})
+    await plan(app, date(2026, 3, 3))
+    planned = await catch_up(app, at(date(2026, 3, 6), 10, 0))  # down 03-04 … 03-05
+    assert [r.day for r in planned] == [date(2026, 3, 4), date(2026, 3, 5), date(2026, 3, 6)]
+    made = {t.kind: t for t in await touches(app)}
+    assert (made["birthday"].status, made["birthday"].reason) == ("expired", "missed_day")
+    # The new account (due 03-05, missed) is due today instead, in today's bundle.
+    assert (made["new_account"].status, made["new_account"].due_on) == ("planned", date(2026, 3, 6))
+    assert [b.local_date for b in await bundles(app)] == [date(2026, 3, 6)]
+    assert await catch_up(app, at(date(2026, 3, 6), 11, 0)) == []
+    async with app.sessions() as s:
+        assert await s.get(PlanRun, date(2026, 3, 5)) is not None
