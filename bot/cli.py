@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import branch, customers, ops, planning, staff
+from bot.commands import branch, customers, ops, planning, staff, templates
 
 app = typer.Typer(
     name="outreach",
@@ -27,6 +27,7 @@ app.add_typer(customers.import_app, name="import")
 app.command("customer")(customers.customer_cmd)
 app.command("plan")(planning.plan)
 app.add_typer(planning.calendar_app, name="calendar")
+app.add_typer(templates.app, name="templates")
 
 
 def main() -> None:

@@ -43,7 +43,8 @@ def with_app(work: Callable[[App], Awaitable[T]], *, user_errors: tuple[type[Exc
     except StartupError as exc:
         fail(str(exc))
     except user_errors as exc:
-        fail(str(exc))
+        # Rejected input (bad template, …) exits 1; wrong usage exits 2.
+        fail(str(exc), EXIT_REJECTED if getattr(exc, "rejected_input", False) else EXIT_USAGE)
 
 
 def read_stdin_secret() -> str | None:
