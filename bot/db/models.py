@@ -181,6 +181,11 @@ class Message(SQLModel, table=True):
     provider_id: str | None = None
     status: str = Field(max_length=16)
     error_code: str | None = None
+    segments: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    in_reply_to: str | None = None  # inbound: the provider/thread reference it answers
+    raw: str | None = None  # inbound: the provider payload (JSON), kept for the record
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -253,3 +258,53 @@ class CalendarDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     working: bool
     imported_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkToken(SQLModel, table=True):
+    """Random ids (>= 70 bits, 12 characters) behind reply, bounce, unsubscribe and Telegram links."""
+
+    id: str = Field(primary_key=True, max_length=16)
+    purpose: str = Field(max_length=16)  # reply | bounce | unsubscribe | telegram
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    message_id: str | None = Field(default=None, max_length=24, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
+
+
+class ChannelState(SQLModel, table=True):
+    """Circuit breaker per channel, shared by every process."""
+
+    channel: str = Field(primary_key=True, max_length=16)
+    state: str = Field(default="ok", max_length=16)  # ok | degraded
+    failures: int = 0
+    next_probe_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PauseFlag(SQLModel, table=True):
+    """`outreach pause`: every process checks these before claiming and before sending."""
+
+    scope: str = Field(primary_key=True, max_length=64)  # all | branch:<code> | channel:<c> | both
+    branch_code: str | None = None
+    channel: str | None = None
+    actor: str = "cli"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RateSlot(SQLModel, table=True):
+    """Per-sender send schedule: each send reserves the next free slot (shared rate limit)."""
+
+    sender: str = Field(primary_key=True, max_length=32)
+    next_at: datetime = Field(default_factory=utcnow)
+
+
+class EarlyStatus(SQLModel, table=True):
+    """A provider status that arrived before the send was recorded; applied once it is."""
+
+    channel: str = Field(primary_key=True, max_length=16)
+    provider_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=16)
+    error_code: str | None = None
+    message_id: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
