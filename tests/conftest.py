@@ -21,6 +21,8 @@ from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.settings import Settings, load_settings
 
+pytest_plugins = ["tests.peers.fixtures"]
+
 PG_URL = os.environ.get("OUTREACH_TEST_DATABASE_URL")
 
 

@@ -14,7 +14,7 @@ from bot.service import events
 from bot.service.callbacks import open_or_join
 from bot.service.planning.context import BranchGroup, load_calendar, load_groups
 
-WENT_OUT = ("sent", "delivered")
+WENT_OUT = ("sent", "delivered", "unknown")  # unknown: it may have gone; silence still ends in a callback
 
 
 async def mark_unanswered(session: AsyncSession, now: datetime) -> int:

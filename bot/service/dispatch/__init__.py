@@ -1,0 +1,1 @@
+"""Dispatch: claim due bundles, compose, rate-limit, send, record; retries and reconciliation."""

@@ -1,0 +1,46 @@
+"""A rate limit shared by every process: each send reserves the sender's next free slot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.models import RateSlot, utcnow
+
+SLOTS: sa.Table = RateSlot.__table__  # type: ignore[attr-defined]
+
+
+async def reserve(engine: AsyncEngine, sender: str, per_second: float,
+                  now: datetime | None = None) -> datetime:
+    """Reserve the next slot for `sender` and return when it is; compare-and-set, no locks held."""
+    interval = timedelta(seconds=1 / per_second)
+    for _ in range(100):
+        now = now or utcnow()
+        async with engine.begin() as conn:
+            current = (await conn.execute(
+                sa.select(SLOTS.c.next_at).where(SLOTS.c.sender == sender))).scalar()
+            if current is None:
+                try:
+                    await conn.execute(sa.insert(SLOTS).values(sender=sender, next_at=now + interval))
+                    return now
+                except sa.exc.IntegrityError:
+                    continue
+            slot = max(current, now)
+            done = await conn.execute(
+                sa.update(SLOTS).where(SLOTS.c.sender == sender, SLOTS.c.next_at == current)
+                .values(next_at=slot + interval))
+            if done.rowcount == 1:
+                return slot
+        now = None
+    raise RuntimeError(f"rate limit {sender}: too much contention")
+
+
+async def wait_for_slot(engine: AsyncEngine, sender: str, per_second: float) -> None:
+    """Reserve a slot and sleep until it comes."""
+    slot = await reserve(engine, sender, per_second)
+    delay = (slot - utcnow()).total_seconds()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,0 +1,99 @@
+"""Sends cut off before their outcome was recorded: found, marked `unknown`, reconciled.
+
+Greetings and callback touches are at most once: an unknown one is never resent (silence
+still ends in a callback through the sweep). Service messages are at least once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.bootstrap import App
+from bot.db.models import Bundle, Customer, Message, Touch, utcnow
+from bot.service import events
+from bot.service.channel_registry import Channels
+
+log = logging.getLogger("outreach.reconcile")
+AT_LEAST_ONCE_KINDS = frozenset({"asset_movement"})  # service messages
+_TWILIO_STATUS = {"accepted": "queued", "queued": "queued", "sending": "queued", "sent": "sent",
+                  "delivered": "delivered", "undelivered": "failed", "failed": "failed"}
+
+
+async def mark_interrupted(app: App, older_than: datetime) -> int:
+    """Messages still `sending` from before `older_than` were cut off: mark them `unknown`."""
+    async with app.sessions() as s:
+        stuck = (await s.exec(select(Message).where(
+            Message.status == "sending", col(Message.updated_at) < older_than))).all()
+        for message in stuck:
+            message.status, message.updated_at = "unknown", utcnow()
+            s.add(message)
+            if message.bundle_id is None:
+                continue
+            bundle = await s.get(Bundle, message.bundle_id)
+            members = (await s.exec(select(Touch).where(Touch.bundle_id == message.bundle_id))).all()
+            if members and all(t.kind in AT_LEAST_ONCE_KINDS for t in members) and bundle:
+                bundle.status, bundle.next_attempt_at = "planned", None  # at least once
+                for touch in members:
+                    touch.status = "planned"
+                    s.add(touch)
+            elif bundle is not None:
+                bundle.status = "unknown"
+                for touch in members:
+                    if touch.status == "sending":
+                        touch.status = "unknown"
+                        s.add(touch)
+            if bundle is not None:
+                s.add(bundle)
+            events.record(s, "message.interrupted", f"send of message {message.id} was cut off",
+                          customer_id=message.customer_id, channel=message.channel,
+                          payload={"message_id": message.id})
+        await s.commit()
+        return len(stuck)
+
+
+async def reconcile_unknown(app: App, channels: Channels) -> int:
+    """Ask Twilio what happened to `unknown` SMS: a match by recipient, body and creation
+    time settles it; otherwise it stays unknown (never resent)."""
+    settled = 0
+    async with app.sessions() as s:
+        unknown = (await s.exec(select(Message).where(
+            Message.status == "unknown", Message.channel == "sms", Message.direction == "out",
+            col(Message.provider_id).is_(None)))).all()
+        for message in unknown:
+            adapter = channels.adapter("sms", message.address)
+            lister = getattr(adapter, "list_messages", None)
+            if lister is None:
+                continue
+            try:
+                found = await lister(message.address, message.created_at - timedelta(days=1))
+            except Exception:  # provider still down: try again on the next pass
+                log.warning("reconcile %s: provider not reachable", message.id)
+                continue
+            match = next((m for m in found if m.body == message.body
+                          and m.date_created >= message.created_at - timedelta(minutes=1)), None)
+            if match is None:
+                continue
+            message.provider_id = match.sid
+            message.status = _TWILIO_STATUS.get(match.status, "sent")
+            message.updated_at = utcnow()
+            s.add(message)
+            if message.bundle_id is not None:
+                bundle = await s.get(Bundle, message.bundle_id)
+                if bundle is not None and bundle.status == "unknown":
+                    bundle.status = "sent"
+                    s.add(bundle)
+                for touch in (await s.exec(select(Touch).where(
+                        Touch.bundle_id == message.bundle_id, Touch.status == "unknown"))).all():
+                    touch.status = "sent"
+                    s.add(touch)
+            customer = await s.get(Customer, message.customer_id) if message.customer_id else None
+            events.record(s, "message.reconciled", f"message {message.id} found at the provider",
+                          customer_id=message.customer_id,
+                          branch_code=customer.branch_code if customer else None,
+                          channel="sms", payload={"message_id": message.id, "provider_id": match.sid})
+            settled += 1
+        await s.commit()
+    return settled

@@ -1,0 +1,135 @@
+"""The dispatcher against real peers: send, retry, fail over, escalate, pause, reconcile."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import col, select
+
+from bot.db.models import AddressStatus, Bundle, Callback, Message, Touch
+from bot.service.pause import pause, resume
+from tests.integration.dispatch.conftest import Rig, planned
+
+
+async def rows(rig: Rig, model: type) -> list:
+    async with rig.app.sessions() as s:
+        return list((await s.exec(select(model).order_by(col(model.created_at)))).all())
+
+
+async def test_sms_happy_path(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567"})
+    stats = await rig.tick()
+    assert stats.outcomes == {"sent": 1}
+    (sent,) = rig.twilio.messages
+    assert sent["to"] == "+85291234567" and sent["body"].startswith("【华东证券】")
+    (message,) = await rows(rig, Message)
+    assert (message.status, message.provider_id, message.channel) == ("queued", sent["sid"], "sms")
+    assert message.segments and message.segments >= 1
+    assert rig.twilio.callback_urls[sent["sid"]].endswith(f"/webhooks/twilio/status?m={message.id}")
+    assert [t.status for t in await rows(rig, Touch)] == ["sent"]
+    assert [b.status for b in await rows(rig, Bundle)] == ["sent"]
+    assert (await rig.tick()).claimed == 0  # nothing left: never twice
+
+
+async def test_429_then_success_sends_once(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567"})
+    rig.twilio.fail_next(1, 429, code=20429, retry_after="7")
+    assert (await rig.tick()).outcomes == {"retry": 1}
+    (bundle,) = await rows(rig, Bundle)
+    assert bundle.next_attempt_at is not None
+    assert (bundle.next_attempt_at - rig.clock.now).total_seconds() >= 7  # Retry-After honoured
+    rig.clock.advance(3)
+    assert (await rig.tick()).claimed == 0
+    rig.clock.advance(30)
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert len(rig.twilio.messages) == 1
+    (message,) = await rows(rig, Message)
+    assert message.attempts == 2 and message.status == "queued"
+
+
+async def test_permanent_failure_moves_to_the_next_channel(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
+    rig.twilio.opted_out.add("+85291234567")
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    sms, email = await rows(rig, Message)
+    assert (sms.channel, sms.status, sms.error_code) == ("sms", "failed", "21610")
+    assert (email.channel, email.status) == ("email", "sent")
+    assert len(rig.smtp.mails) == 1
+    async with rig.app.sessions() as s:
+        state = await s.get(AddressStatus, ("sms", "+85291234567"))
+    assert state is not None and state.status == "unusable"
+
+
+async def test_every_channel_failing_goes_to_a_person(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567", "channels": "sms"})
+    rig.twilio.landlines.add("+85291234567")
+    assert (await rig.tick()).outcomes == {"failed": 1}
+    (touch,) = await rows(rig, Touch)
+    (callback,) = await rows(rig, Callback)
+    assert touch.status == "escalated" and touch.callback_id == callback.id
+    assert json.loads(callback.reasons) == ["new_account_undeliverable"]
+
+
+async def test_telegram_message_carries_buttons(rig: Rig) -> None:
+    await planned(rig, {"phone": None, "telegram_chat_id": "555123456", "channels": "telegram"})
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    (sent,) = rig.telegram.sent
+    labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert "请回电" in labels or any("回电" in label for label in labels)
+
+
+async def test_pause_stops_sending_within_a_tick(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567"})
+    async with rig.app.sessions() as s:
+        await pause(s, None, "sms", "test")
+        await s.commit()
+    stats = await rig.tick()
+    assert stats.outcomes == {"paused": 1} and rig.twilio.messages == []
+    async with rig.app.sessions() as s:
+        await pause(s, None, None, "test")
+        await resume(s, None, "sms", "test")
+        await s.commit()
+    rig.clock.advance(10)
+    assert (await rig.tick()).claimed == 0  # global pause: nothing is even claimed
+    async with rig.app.sessions() as s:
+        await resume(s, None, None, "test")
+        await s.commit()
+    assert (await rig.tick()).outcomes == {"sent": 1}
+
+
+@pytest.mark.parametrize(
+    "rig", [{"circuit_failures": 3, "circuit_probe_seconds": 2, "dispatch_concurrency": 1}],
+    indirect=True)
+async def test_outage_degrades_then_drains_in_order_without_failover(rig: Rig) -> None:
+    await planned(rig, *({"id": f"C{i}", "phone": f"+8529123456{i}", "email": f"c{i}@example.com"}
+                         for i in range(5)))
+    rig.twilio.fail_next(7, 500)  # 5 first tries + 2 probes: about 3 probe intervals down
+    await rig.tick()
+    async with rig.app.sessions() as s:
+        from bot.db.models import ChannelState
+
+        state = await s.get(ChannelState, "sms")
+    assert state is not None and state.state == "degraded"
+    assert rig.smtp.mails == []  # no failover to email
+    for _ in range(6):
+        rig.clock.advance(2.1)
+        await rig.tick()
+    sent_to = [m["to"] for m in rig.twilio.messages]
+    assert sent_to == [f"+8529123456{i}" for i in range(5)]  # in due order, each once
+    assert rig.smtp.mails == []
+
+
+async def test_interrupted_send_is_never_repeated(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567"})
+    dispatcher = rig.make()
+    from bot.service.dispatch.claim import claim
+
+    (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
+    step, send = await dispatcher._prepare(bundle_id)  # recorded `sending`, then the process died
+    assert step == "sending" and send is not None
+    rig.clock.advance(180)
+    await rig.tick()
+    (message,) = await rows(rig, Message)
+    assert message.status == "unknown" and rig.twilio.messages == []
+    assert [t.status for t in await rows(rig, Touch)] == ["unknown"]
