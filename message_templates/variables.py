@@ -57,7 +57,7 @@ VARIABLES: Mapping[str, Variable] = {
         "true",
     ),
     "opt_out_hint": Variable(
-        "退订提示:回复TD退订 / Reply STOP to opt out,单向线路为“退订:<链接>”",
+        "退订提示:回复TD退订 / Reply STOP to opt out,单向线路为“退订：<链接>”",
         "Opt-out hint: 回复TD退订 / Reply STOP to opt out, or 'Opt out: <link>' on one-way routes",
         "回复TD退订",
         derived=True,
@@ -71,7 +71,7 @@ VARIABLES: Mapping[str, Variable] = {
 }
 
 OPT_OUT_REPLY = {"zh-CN": "回复TD退订", "en": "Reply STOP to opt out"}
-OPT_OUT_LINK = {"zh-CN": "退订:{link}", "en": "Opt out: {link}"}
+OPT_OUT_LINK = {"zh-CN": "退订：{link}", "en": "Opt out: {link}"}
 
 
 def opt_out_hint(locale: str, two_way_sms: bool, unsubscribe_link: str | None) -> str:

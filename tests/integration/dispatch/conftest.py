@@ -55,15 +55,17 @@ async def rig(database_url: str, twilio_peer: TwilioPeer, smtp_peer: SmtpPeer,
               telegram_peer: TelegramPeer, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
     overrides: dict[str, Any] = getattr(request, "param", {})
     host, port = smtp_peer.host, smtp_peer.port
-    settings = load_settings(
-        _env_file=None, database_url=database_url,
-        twilio_account_sid=twilio_peer.account_sid, twilio_auth_token=twilio_peer.auth_token,
-        twilio_from="+15005550006", twilio_api_base=twilio_peer.base_url,
-        sms_routes="*:twilio", smtp_host=host, smtp_port=port, smtp_starttls=False,
-        email_from="证券 <noreply@firm.example>", telegram_bot_token=telegram_peer.token,
-        telegram_webhook_secret="s3cret", telegram_api_base=telegram_peer.base_url,
-        twilio_rate_per_second=1000, email_rate_per_second=1000, telegram_rate_per_second=1000,
-        **overrides)
+    values: dict[str, Any] = {
+        "twilio_account_sid": twilio_peer.account_sid, "twilio_auth_token": twilio_peer.auth_token,
+        "twilio_from": "+15005550006", "twilio_api_base": twilio_peer.base_url,
+        "sms_routes": "*:twilio", "smtp_host": host, "smtp_port": port, "smtp_starttls": False,
+        "email_from": "证券 <noreply@firm.example>", "telegram_bot_token": telegram_peer.token,
+        "telegram_webhook_secret": "s3cret", "telegram_api_base": telegram_peer.base_url,
+        "twilio_rate_per_second": 1000, "email_rate_per_second": 1000,
+        "telegram_rate_per_second": 1000,
+    }
+    values.update(overrides)
+    settings = load_settings(_env_file=None, database_url=database_url, **values)
     async with open_app(settings) as app:
         channels = build_channels(settings)
         clock = Clock(at(DAY, 9, 30))

@@ -133,3 +133,27 @@ async def test_interrupted_send_is_never_repeated(rig: Rig) -> None:
     (message,) = await rows(rig, Message)
     assert message.status == "unknown" and rig.twilio.messages == []
     assert [t.status for t in await rows(rig, Touch)] == ["unknown"]
+
+
+async def test_unknown_send_found_at_the_provider_is_settled(rig: Rig) -> None:
+    from bot.service.dispatch.claim import claim
+    from bot.service.dispatch.reconcile import reconcile_unknown
+
+    await planned(rig, {"phone": "+85291234567"})
+    dispatcher = rig.make()
+    (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
+    step, send = await dispatcher._prepare(bundle_id)
+    assert send is not None
+    # The provider took it, then the process died before recording the answer.
+    async with rig.app.sessions() as s:
+        message = await s.get(Message, send.message_id)
+        assert message is not None
+        outbound = await dispatcher._rebuild(s, message)
+    await rig.channels.adapter("sms", "+85291234567").send(outbound)  # type: ignore[union-attr]
+    rig.clock.advance(180)
+    await rig.tick()
+    assert len(rig.twilio.messages) == 1
+    assert await reconcile_unknown(rig.app, rig.channels) == 1
+    (message,) = await rows(rig, Message)
+    assert message.provider_id == rig.twilio.messages[0]["sid"] and message.status != "unknown"
+    assert [t.status for t in await rows(rig, Touch)] == ["sent"]

@@ -16,9 +16,16 @@ from message_templates import (
     sample_variables,
 )
 from message_templates.telegram import check_html
-from tests.unit.templates.helpers import ALL_MEMBER_SETS, LONG_URL
+from tests.unit.templates.helpers import (
+    ALL_MEMBER_SETS,
+    LONG_URL,
+    SMS_MEMBER_SETS,
+    SMS_OVER_TWO_SEGMENTS,
+)
 
 LINK = re.compile(r"https?://|www\.")
+#: ASCII punctuation touching Chinese: wrong in Chinese text (，！？：。 are full-width).
+ASCII_PUNCT_IN_CHINESE = re.compile(r"[\u4e00-\u9fff】][,!?:;.]|[,!?:;][\u4e00-\u9fff【]")
 
 
 def _render(
@@ -73,6 +80,8 @@ def test_new_account_has_no_link_and_warns_about_passwords(
     assert not msg.marketing
     if locale == "zh-CN":
         assert "本公司不会以任何方式索要您的密码或验证码" in body
+    elif channel == "sms":  # shortened to keep SMS within 2 segments
+        assert "We never ask for passwords or codes." in body
     else:
         assert re.search(r"never ask for (your )?passwords? or verification codes", body)
 
@@ -81,12 +90,13 @@ def test_new_account_has_no_link_and_warns_about_passwords(
 @pytest.mark.parametrize("kind", ["new_account", "dormancy"])
 def test_reply_kinds_ask_a_question(kind: str, locale: str) -> None:
     for channel in CHANNELS:
-        assert "?" in _render((kind,), channel, locale).text
+        text = _render((kind,), channel, locale).text
+        assert "?" in text or "？" in text
 
 
 def test_bundle_reads_as_one_message() -> None:
     text = _render(("holiday", "birthday"), "sms", "zh-CN").text
-    assert "值此中秋节之际,又逢您的生日" in text
+    assert "值此中秋节之际，又逢您生日" in text
     assert text.count("欧阳女士") == 1
     assert text.count("【示例证券】") == 1
     full = _render(("new_account", "birthday", "holiday"), "email", "zh-CN")
@@ -144,3 +154,49 @@ def test_override_source_replaces_the_default() -> None:
     source = "【{{ sms_signature }}】{{ honorific }},{{ festival_name }}快乐!{{ opt_out_hint }}"
     msg = render("holiday", "sms", "zh-CN", variables, source=source)
     assert msg.text == "【示例证券】欧阳女士,中秋节快乐!回复TD退订"
+
+
+@pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kinds", SMS_MEMBER_SETS, ids="+".join)
+def test_default_sms_size_for_the_long_sample(
+    kinds: tuple[str, ...], locale: str, two_way: bool
+) -> None:
+    """2 segments for the long sample, or exactly the recorded size of a documented exception."""
+    variables = sample_variables(
+        locale, long=True, public_url=LONG_URL, two_way_sms=two_way, bundle_kinds=kinds
+    )
+    info = render(kinds, "sms", locale, variables).sms
+    assert info is not None and info.encoding == "UCS-2"  # 【】 forces UCS-2, English too
+    expected = SMS_OVER_TWO_SEGMENTS.get((locale, two_way, kinds))
+    if expected is None:
+        assert info.segments <= 2, info
+    else:
+        assert info.segments == expected, info
+
+
+@pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kinds", SMS_MEMBER_SETS, ids="+".join)
+def test_default_sms_content_rules(kinds: tuple[str, ...], locale: str, two_way: bool) -> None:
+    """One signature, salutation, branch name and opt-out hint; reply kinds invite an answer."""
+    variables = sample_variables(
+        locale, long=True, public_url=LONG_URL, two_way_sms=two_way, bundle_kinds=kinds
+    )
+    text = render(kinds, "sms", locale, variables).text
+    assert text.startswith(f"【{variables['sms_signature']}】")
+    assert text.count("【") == 1
+    assert text.count(variables["customer_name"]) == 1
+    branch = text.count(variables["branch_name"])
+    assert branch == 1 if len(kinds) > 1 or "new_account" in kinds else branch <= 1
+    if is_marketing(kinds):
+        assert text.endswith(variables["opt_out_hint"])
+        assert text.lower().count("退订" if locale == "zh-CN" else "opt out") == 1
+    if {"new_account", "dormancy"} & set(kinds):
+        assert "?" in text or "？" in text
+        if two_way:
+            assert re.search("回复告知|欢迎直接回复" if locale == "zh-CN" else "Just reply", text)
+        else:
+            assert variables["service_phone"] in text
+    if locale == "zh-CN":
+        assert not ASCII_PUNCT_IN_CHINESE.search(text), text
