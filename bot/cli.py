@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import branch, customers, ops, planning, staff, templates
+from bot.commands import branch, customers, ops, planning, sending, staff, templates
 
 app = typer.Typer(
     name="outreach",
@@ -28,6 +28,10 @@ app.command("customer")(customers.customer_cmd)
 app.command("plan")(planning.plan)
 app.add_typer(planning.calendar_app, name="calendar")
 app.add_typer(templates.app, name="templates")
+app.command("dispatch")(sending.dispatch)
+app.command("pause")(sending.pause)
+app.command("resume")(sending.resume)
+app.command("send-test")(sending.send_test)
 
 
 def main() -> None:

@@ -12,10 +12,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.bootstrap import App
+from bot.service.channel_registry import Channels
+from bot.service.dispatch.dispatcher import Dispatcher
+from bot.service.dispatch.reconcile import reconcile_unknown
 from bot.service.planning.service import catch_up
 from bot.service.planning.sweep import sweep
 
 log = logging.getLogger("outreach.scheduler")
+DISPATCH_SECONDS = 3
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 
@@ -39,11 +43,36 @@ async def sweep_tick(app: App) -> None:
         log.exception("sweep tick failed")
 
 
-def build_scheduler(app: App) -> AsyncIOScheduler:
-    """Jobs of DESIGN.md's data flow; dispatch joins when the channels land in run."""
+async def dispatch_tick(dispatcher: Dispatcher) -> None:
+    """Send what is due now."""
+    try:
+        stats = await dispatcher.tick()
+        if stats.claimed:
+            log.info("dispatch: %s", stats.outcomes)
+    except Exception:
+        log.exception("dispatch tick failed")
+
+
+async def reconcile_tick(app: App, channels: Channels) -> None:
+    """Ask providers about sends whose outcome was never recorded."""
+    try:
+        settled = await reconcile_unknown(app, channels)
+        if settled:
+            log.info("reconciled %d interrupted send(s)", settled)
+    except Exception:
+        log.exception("reconcile tick failed")
+
+
+def build_scheduler(app: App, dispatcher: Dispatcher | None = None) -> AsyncIOScheduler:
+    """Jobs of DESIGN.md's data flow: plan, sweep, dispatch, reconcile."""
     scheduler = AsyncIOScheduler(timezone=ZoneInfo(app.settings.timezone),
                                  job_defaults=JOB_DEFAULTS)
     scheduler.add_job(plan_tick, "cron", hour=0, minute=5, args=[app], id="plan")
     scheduler.add_job(plan_tick, "interval", minutes=5, args=[app], id="plan-catch-up")
     scheduler.add_job(sweep_tick, "interval", minutes=1, args=[app], id="sweep")
+    if dispatcher is not None:
+        scheduler.add_job(dispatch_tick, "interval", seconds=DISPATCH_SECONDS, args=[dispatcher],
+                          id="dispatch")
+        scheduler.add_job(reconcile_tick, "interval", minutes=1,
+                          args=[app, dispatcher.channels], id="reconcile")
     return scheduler

@@ -17,6 +17,7 @@ from bot.db.migrate import current_revision
 from bot.domain.masking import mask_email
 from bot.service.channel_modes import channel_modes
 from bot.service.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
+from bot.service.health_checks import reachability
 from bot.service.runner import AlreadyRunning, serve, sqlite_run_lock
 
 db_app = typer.Typer(help="Database schema and backups.", no_args_is_help=True)
@@ -29,7 +30,7 @@ class Only(StrEnum):
 
 
 def run(only: Annotated[Only | None, typer.Option("--only", help="run one part only")] = None) -> None:
-    """Run the service: web server now; scheduler and SMTP receiver as they land."""
+    """Run the service: scheduler (plan, dispatch, sweep), web server and SMTP receiver."""
 
     async def work(a: App) -> None:
         configure_logging(a.settings)
@@ -82,9 +83,17 @@ def check() -> None:
         except Exception as exc:  # report any failure as one line
             ok = False
             out.print(f"database: FAILED ({exc.__class__.__name__})")
-        for channel, mode in channel_modes(a.settings).items():
-            note = "no credentials: messages are recorded as logged" if mode == "log" else "credentials set"
+        modes = channel_modes(a.settings)
+        reach = await reachability(a.settings, modes)
+        for channel, mode in modes.items():
+            note = ("no credentials: messages are recorded as logged" if mode == "log"
+                    else reach.get(channel, "credentials set"))
             out.print(f"{channel}: {mode} ({note})")
+            ok = ok and "NOT reachable" not in note
+        out.print(f"sms routes: {a.settings.sms_routes}")
+        if "+86:log" in a.settings.sms_routes.replace(" ", ""):
+            out.print("warning: +86 SMS is only logged (no licensed mainland provider): P0 phone "
+                      "alerts to mainland numbers are not delivered; they also go by email")
         if a.settings.hq_alert_email:
             out.print(f"head-office alerts: {mask_email(a.settings.hq_alert_email)}")
         return ok

@@ -142,7 +142,7 @@ async def test_unknown_send_found_at_the_provider_is_settled(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567"})
     dispatcher = rig.make()
     (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
-    step, send = await dispatcher._prepare(bundle_id)
+    _, send = await dispatcher._prepare(bundle_id)
     assert send is not None
     # The provider took it, then the process died before recording the answer.
     async with rig.app.sessions() as s:
