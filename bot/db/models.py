@@ -186,6 +186,10 @@ class Message(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     in_reply_to: str | None = None  # inbound: the provider/thread reference it answers
     raw: str | None = None  # inbound: the provider payload (JSON), kept for the record
+    answers_message_id: str | None = Field(default=None, max_length=24)  # inbound → our outbound
+    intent: str | None = Field(default=None, max_length=24)  # inbound: classifier's answer
+    confidence: float | None = None
+    needs_review: bool = False  # inbound: unsure answer to a greeting (no SLA)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -203,6 +207,9 @@ class Callback(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     claimed_at: datetime | None = None
+    touched_at: datetime | None = None  # last outcome, note or "still working" by the holder
+    attempts: int = 0  # no_answer attempts
+    compliance_flag: bool = False
     outcome: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -308,3 +315,18 @@ class EarlyStatus(SQLModel, table=True):
     error_code: str | None = None
     message_id: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class CallbackAttempt(SQLModel, table=True):
+    """One call made for a callback: the record compliance reviews (留痕)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    callback_id: int = Field(foreign_key="callback.id", index=True)
+    staff_id: int = Field(foreign_key="staff.id")
+    outcome: str = Field(max_length=24)
+    dialled: str | None = None
+    recording_ref: str | None = None
+    identity: str = Field(default="not_verified", max_length=24)
+    notes: str | None = None
+    follow_up_at: datetime | None = None
+    at: datetime = Field(default_factory=utcnow)
