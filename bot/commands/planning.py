@@ -81,3 +81,28 @@ def calendar_import(
         out.print(f"calendar {year}: {n} days from the official arrangement")
     if errors:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def queue(
+    branch: Annotated[str | None, typer.Option("--branch", help="one branch only")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="DESIGN.md's JSON shape")] = False,
+) -> None:
+    """Open callbacks, most urgent first (priority, then SLA)."""
+    from bot.service.queue import queue_view
+
+    async def work(a: App) -> list[dict[str, object]]:
+        async with a.sessions() as s:
+            return await queue_view(s, branch, tz=a.settings.timezone)
+
+    rows = with_app(work)
+    if as_json:
+        out.print(json.dumps(rows, ensure_ascii=False), markup=False)
+        return
+    table = Table("id", "priority", "customer", "branch", "reasons", "SLA", "status", "assignee",
+                  "phone", title="callback queue")
+    for r in rows:
+        sla = str(r["sla_due_at"])[:16] + (" BREACHED" if r["breached"] else "")
+        table.add_row(str(r["callback_id"]), str(r["priority"]), str(r["customer_id"]),
+                      str(r["branch"]), ", ".join(r["reasons"]),  # type: ignore[arg-type]
+                      sla, str(r["status"]), str(r["assignee"] or ""), str(r["phone"]))
+    out.print(table)

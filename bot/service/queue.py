@@ -1,0 +1,227 @@
+"""The human callback queue: list, claim next (atomic), hold, release, record an outcome."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import Branch, Callback, CallbackAttempt, Customer, Staff, utcnow
+from bot.domain.callbacks import PRIORITIES
+from bot.domain.masking import mask_phone
+from bot.domain.rules import next_call_slot
+from bot.service import events
+from bot.service.dispatch.outcomes import mark_unusable
+from bot.service.planning.context import load_calendar
+from bot.settings import Settings
+
+OUTCOMES = ("resolved", "follow_up", "no_answer", "wrong_number", "complaint_registered")
+IDENTITY = ("customer", "authorised_agent", "not_verified")
+MAX_NO_ANSWER = 3
+CB: sa.Table = Callback.__table__  # type: ignore[attr-defined]
+CU: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+
+
+class QueueError(ValueError):
+    """A queue action refused; the message says why."""
+
+
+def may_work(staff: Staff) -> None:
+    """Only callback staff outside the marketing sequence claim and record (独立性原则)."""
+    if not staff.active:
+        raise QueueError(f"{staff.username} is deactivated")
+    if staff.is_sales or staff.role == "sales":
+        raise QueueError("independence rule: sales staff cannot do callback work (营销序列人员不得回访)")
+    if staff.role not in ("agent", "hq_agent"):
+        raise QueueError(f"{staff.username} ({staff.role}) does not work the callback queue")
+
+
+def may_read(staff: Staff) -> None:
+    """Sales staff never read callback results; everyone else with a console role may."""
+    if staff.is_sales or staff.role in ("sales", "system"):
+        raise QueueError("sales staff cannot read callback results")
+
+
+def _priority_order() -> Any:
+    return sa.case(*((CB.c.priority == p, i) for i, p in enumerate(PRIORITIES)), else_=9)
+
+
+def _claimable(staff: Staff, now: datetime) -> sa.Select[tuple[int]]:
+    query = (
+        sa.select(CB.c.id).select_from(CB.join(CU, CU.c.id == CB.c.customer_id))
+        .where(CB.c.status == "open", sa.or_(CB.c.due_at.is_(None), CB.c.due_at <= now),
+               sa.or_(CU.c.sales_rep.is_(None), CU.c.sales_rep != staff.username))
+        .order_by(_priority_order(), CB.c.sla_due_at, CB.c.id)
+    )
+    if staff.role == "agent":
+        query = query.where(CB.c.branch_code == staff.branch_code)
+    return query
+
+
+async def claim_next(engine: AsyncEngine, staff: Staff, settings: Settings,
+                     now: datetime | None = None) -> int | None:
+    """Atomically take the most urgent open callback this agent may work; None if none."""
+    may_work(staff)
+    now = now or utcnow()
+    async with engine.begin() as conn:
+        held = (await conn.execute(sa.select(sa.func.count()).select_from(CB).where(
+            CB.c.status == "claimed", CB.c.assignee_id == staff.id))).scalar_one()
+        if held >= settings.agent_max_held:
+            raise QueueError(f"{staff.username} already holds {held} callbacks "
+                             f"(at most {settings.agent_max_held}): record or release one first")
+        values = {"status": "claimed", "assignee_id": staff.id, "claimed_at": now,
+                  "touched_at": now, "updated_at": now}
+        if engine.dialect.name == "postgresql":
+            ids = (await conn.execute(_claimable(staff, now).limit(1).with_for_update(
+                skip_locked=True, of=CB))).scalars().all()
+            if not ids:
+                return None
+            await conn.execute(sa.update(CB).where(CB.c.id == ids[0]).values(**values))
+            callback_id = ids[0]
+        else:
+            row = (await conn.execute(sa.update(CB).where(
+                CB.c.id == _claimable(staff, now).limit(1).scalar_subquery()
+            ).values(**values).returning(CB.c.id))).first()
+            if row is None:
+                return None
+            callback_id = row.id
+    async with _session(engine) as s:
+        callback = await s.get(Callback, callback_id)
+        assert callback is not None
+        events.record(s, "callback.claimed", f"callback {callback_id} claimed by {staff.username}",
+                      customer_id=callback.customer_id, branch_code=callback.branch_code,
+                      actor=staff.username, payload={"callback_id": callback_id})
+        await s.commit()
+    return callback_id
+
+
+def _session(engine: AsyncEngine) -> AsyncSession:
+    return AsyncSession(engine, expire_on_commit=False)
+
+
+async def _held(session: AsyncSession, callback_id: int, staff: Staff) -> Callback:
+    callback = await session.get(Callback, callback_id)
+    if callback is None:
+        raise QueueError(f"no callback {callback_id}")
+    if callback.status != "claimed" or callback.assignee_id != staff.id:
+        raise QueueError(f"callback {callback_id} is not held by {staff.username}")
+    return callback
+
+
+async def release(session: AsyncSession, callback_id: int, staff: Staff) -> None:
+    """Give a held callback back to the queue."""
+    callback = await _held(session, callback_id, staff)
+    callback.status, callback.assignee_id, callback.claimed_at = "open", None, None
+    callback.updated_at = utcnow()
+    session.add(callback)
+    events.record(session, "callback.released", f"callback {callback_id} released",
+                  customer_id=callback.customer_id, branch_code=callback.branch_code,
+                  actor=staff.username, payload={"callback_id": callback_id})
+
+
+async def still_working(session: AsyncSession, callback_id: int, staff: Staff) -> None:
+    """Keep a claim alive past CLAIM_TIMEOUT_MINUTES."""
+    callback = await _held(session, callback_id, staff)
+    callback.touched_at = utcnow()
+    session.add(callback)
+
+
+async def expire_claims(engine: AsyncEngine, settings: Settings, now: datetime | None = None) -> int:
+    """Claims nobody touched for CLAIM_TIMEOUT_MINUTES go back to the queue."""
+    now = now or utcnow()
+    limit = now - timedelta(minutes=settings.claim_timeout_minutes)
+    async with engine.begin() as conn:
+        result = await conn.execute(sa.update(CB).where(
+            CB.c.status == "claimed", sa.func.coalesce(CB.c.touched_at, CB.c.claimed_at) < limit,
+        ).values(status="open", assignee_id=None, claimed_at=None, updated_at=now))
+        return result.rowcount or 0
+
+
+@dataclass
+class Outcome:
+    """What the agent records after a call."""
+
+    outcome: str
+    dialled: str | None = None
+    recording_ref: str | None = None
+    identity: str = "not_verified"
+    notes: str | None = None
+    follow_up_at: datetime | None = None
+
+
+async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, result: Outcome,
+                         settings: Settings, now: datetime | None = None) -> Callback:
+    """Record a call and move the callback on; every outcome is an event in the timeline."""
+    now = now or utcnow()
+    if result.outcome not in OUTCOMES:
+        raise QueueError(f"outcome {result.outcome!r}: choose one of {', '.join(OUTCOMES)}")
+    if result.identity not in IDENTITY:
+        raise QueueError(f"identity {result.identity!r}: choose one of {', '.join(IDENTITY)}")
+    callback = await _held(session, callback_id, staff)
+    branch = await session.get(Branch, callback.branch_code)
+    customer = await session.get(Customer, callback.customer_id)
+    assert branch is not None and customer is not None
+    called = result.outcome != "no_answer" or result.dialled
+    if branch.recording_ref_required and called and result.outcome != "no_answer" and not result.recording_ref:
+        raise QueueError(f"branch {branch.code} requires the call-recording reference")
+    if result.outcome == "follow_up" and result.follow_up_at is None:
+        raise QueueError("follow_up needs the agreed time")
+    session.add(CallbackAttempt(callback_id=callback_id, staff_id=staff.id,  # type: ignore[arg-type]
+                                outcome=result.outcome, dialled=result.dialled,
+                                recording_ref=result.recording_ref, identity=result.identity,
+                                notes=result.notes, follow_up_at=result.follow_up_at, at=now))
+    callback.assignee_id, callback.claimed_at, callback.updated_at = None, None, now
+    if result.outcome == "follow_up":
+        callback.status, callback.due_at = "open", result.follow_up_at
+    elif result.outcome == "no_answer":
+        callback.attempts += 1
+        if callback.attempts >= MAX_NO_ANSWER:
+            callback.status, callback.closed_at = "unreachable", now
+            reasons = json.loads(callback.reasons)
+            callback.compliance_flag = any(r.startswith("new_account") for r in reasons)
+        else:
+            calendar = await load_calendar(session)
+            start, _ = next_call_slot(now + timedelta(minutes=1), branch.timezone, calendar)
+            callback.status, callback.due_at = "open", start
+    else:
+        callback.status, callback.closed_at, callback.outcome = "done", now, result.outcome
+        if result.outcome == "wrong_number" and customer.phone:
+            await mark_unusable(session, "sms", customer.phone, "wrong_number")
+    session.add(callback)
+    events.record(
+        session, "callback.outcome",
+        f"{result.outcome} ({result.identity})" + (f": {result.notes}" if result.notes else ""),
+        customer_id=customer.id, branch_code=branch.code, actor=staff.username, channel="phone",
+        payload={"callback_id": callback_id, "outcome": result.outcome,
+                 "dialled": mask_phone(result.dialled), "recording_ref": result.recording_ref,
+                 "identity": result.identity, "status": callback.status})
+    return callback
+
+
+async def queue_view(session: AsyncSession, branch: str | None, now: datetime | None = None,
+                     tz: str = "Asia/Shanghai") -> list[dict[str, Any]]:
+    """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md."""
+    now = now or utcnow()
+    query = (select(Callback, Customer, Staff)
+             .join(Customer, col(Customer.id) == Callback.customer_id)
+             .join(Staff, col(Staff.id) == Callback.assignee_id, isouter=True)
+             .where(col(Callback.status).in_(("open", "claimed"))))
+    if branch:
+        query = query.where(Callback.branch_code == branch)
+    rows = (await session.exec(query)).all()
+    rows = sorted(rows, key=lambda r: (PRIORITIES.index(r[0].priority), r[0].sla_due_at, r[0].id))
+    zone = ZoneInfo(tz)
+    return [{
+        "callback_id": cb.id, "customer_id": cu.id, "branch": cb.branch_code,
+        "priority": cb.priority, "reasons": json.loads(cb.reasons),
+        "sla_due_at": cb.sla_due_at.astimezone(zone).isoformat(),
+        "breached": cb.sla_due_at < now, "status": cb.status,
+        "assignee": st.username if st else None, "phone": mask_phone(cu.phone),
+    } for cb, cu, st in rows]
