@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import branch, customers, ops, planning, sending, staff, templates
+from bot.commands import branch, classify, customers, ops, planning, sending, staff, templates
 
 app = typer.Typer(
     name="outreach",
@@ -27,6 +27,7 @@ app.add_typer(customers.import_app, name="import")
 app.command("customer")(customers.customer_cmd)
 app.command("plan")(planning.plan)
 app.command("queue")(planning.queue)
+app.command("classify")(classify.classify)
 app.add_typer(planning.calendar_app, name="calendar")
 app.add_typer(templates.app, name="templates")
 app.command("dispatch")(sending.dispatch)

@@ -1,0 +1,152 @@
+"""Act on a stored reply: classify it, link it to the touches it answers, escalate.
+
+Keyword replies (TD, STOP, START, HELP) are handled where they arrive (inbound); this is
+everything else: complaints, not-me denials, reschedules, low-confidence answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import AddressStatus, Branch, Callback, Customer, Message, Touch
+from bot.domain.escalation import needs_person, sla_due
+from bot.domain.masking import mask_address
+from bot.domain.replies import classify, parse_reschedule
+from bot.domain.rules import next_call_slot, parse_window
+from bot.service import events
+from bot.service.callbacks import open_or_join
+from bot.service.planning.context import load_calendar
+from bot.settings import Settings
+
+KEYWORD_INTENTS = frozenset({"opt_out", "opt_in", "help"})
+ANSWERABLE = ("sent", "delivered", "unknown", "unanswered", "logged")
+
+
+async def answered_touches(session: AsyncSession, message: Message) -> list[Touch]:
+    """The touches of the outbound message this reply answers."""
+    if not message.answers_message_id:
+        return []
+    answered = await session.get(Message, message.answers_message_id)
+    if answered is None or answered.bundle_id is None:
+        return []
+    return list((await session.exec(select(Touch).where(Touch.bundle_id == answered.bundle_id))).all())
+
+
+async def latest_outbound(session: AsyncSession, customer_id: str, channel: str,
+                          since: datetime) -> Message | None:
+    """The most recent message we sent this customer on this channel (else any) since `since`."""
+    for channel_filter in (channel, None):
+        query = select(Message).where(Message.customer_id == customer_id, Message.direction == "out",
+                                      col(Message.created_at) >= since,
+                                      col(Message.bundle_id).is_not(None))
+        if channel_filter:
+            query = query.where(Message.channel == channel_filter)
+        found = (await session.exec(query.order_by(col(Message.created_at).desc()))).first()
+        if found is not None:
+            return found
+    return None
+
+
+async def handle_reply(session: AsyncSession, message: Message, settings: Settings,
+                       now: datetime, kind_hint: str | None = None) -> Callback | None:
+    """Classify and act on one inbound message that is matched to a customer."""
+    if message.customer_id is None:
+        return None
+    customer = await session.get(Customer, message.customer_id)
+    branch = await session.get(Branch, customer.branch_code) if customer else None
+    if customer is None or branch is None:
+        return None
+    if message.answers_message_id is None:
+        previous = await latest_outbound(session, customer.id, message.channel,
+                                         now - timedelta(days=settings.reply_match_days))
+        message.answers_message_id = previous.id if previous else None
+    touches = await answered_touches(session, message)
+    kinds = frozenset(t.kind for t in touches)
+    context = kind_hint or next((k for k in ("new_account", "dormancy", "asset_movement")
+                                 if k in kinds), next(iter(kinds), None))
+    result = classify(message.body, context)
+    message.intent, message.confidence = result.intent, round(result.confidence, 3)
+    for touch in touches:
+        if touch.status in ANSWERABLE:
+            touch.status, touch.updated_at = "answered", now
+            session.add(touch)
+    events.record(session, "reply.classified",
+                  f"reply on {message.channel}: {result.intent} ({result.confidence:.2f})",
+                  customer_id=customer.id, branch_code=branch.code, channel=message.channel,
+                  payload={"message_id": message.id, "intent": result.intent,
+                           "confidence": result.confidence, "why": result.reasons[:5]})
+    if result.intent in KEYWORD_INTENTS and result.confidence >= settings.classifier_min_confidence:
+        session.add(message)
+        return None
+    rule, review = needs_person(result.intent, result.confidence,
+                                settings.classifier_min_confidence, kinds)
+    message.needs_review = review
+    session.add(message)
+    if rule is None:
+        # A late reply still joins an open callback the sweep made for silence.
+        return await _join_open(session, customer, result.intent, now)
+    calendar = await load_calendar(session)
+    hours = tuple(parse_window(branch.working_hours))
+    due_at = None
+    start = now
+    reason = result.intent if result.confidence >= settings.classifier_min_confidence else "unsure_reply"
+    if result.intent == "reschedule":
+        asked = parse_reschedule(message.body, now, branch.timezone)
+        if asked.at is not None:
+            due_at = asked.at  # an evening time the customer asked for is kept
+        else:
+            due_at, _ = next_call_slot(now, branch.timezone, calendar)
+        start = due_at
+        reason = f"reschedule: {asked.explanation}"
+    sla = sla_due(rule, start, calendar, branch.timezone, (hours[0], hours[1]))
+    callback = await open_or_join(session, customer, rule.priority, reason, sla, due_at=due_at)
+    for touch in touches:
+        if touch.callback_id is None:
+            touch.callback_id = callback.id
+            session.add(touch)
+    if result.intent == "wrong_person":
+        await _block(session, message)
+    if rule.alert:
+        _alert(session, customer, branch, settings, message)
+    return callback
+
+
+async def _join_open(session: AsyncSession, customer: Customer, intent: str,
+                     now: datetime) -> Callback | None:
+    current = (await session.exec(select(Callback).where(
+        Callback.customer_id == customer.id, col(Callback.status).in_(("open", "claimed"))))).first()
+    if current is None:
+        return None
+    return await open_or_join(session, customer, current.priority, f"reply: {intent}",
+                              current.sla_due_at)
+
+
+async def _block(session: AsyncSession, message: Message) -> None:
+    """`wrong_person`: stop sending to that address at once; the contact data gets reviewed."""
+    channel = "sms" if message.channel == "sms" else message.channel
+    state = await session.get(AddressStatus, (channel, message.address))
+    if state is None:
+        session.add(AddressStatus(channel=channel, address=message.address, status="wrong_person",
+                                  reason="reply says wrong person"))
+
+
+def _alert(session: AsyncSession, customer: Customer, branch: Branch, settings: Settings,
+           message: Message) -> None:
+    """P0: the branch manager and head office are told at once, whatever the send window.
+    Recorded as alert events; the console shows them as a banner and the notifier sends them."""
+    targets = []
+    if branch.manager_email:
+        targets.append(("email", branch.manager_email))
+    if branch.manager_phone:
+        targets.append(("sms", branch.manager_phone))
+    if settings.hq_alert_email:
+        targets.append(("email", settings.hq_alert_email))
+    events.record(session, "alert.p0",
+                  f"P0 not_me: customer {customer.id} denies an operation (branch {branch.code})",
+                  customer_id=customer.id, branch_code=branch.code, channel=message.channel,
+                  payload={"message_id": message.id,
+                           "targets": [f"{c}:{mask_address(c, a)}" for c, a in targets]})
+
