@@ -36,6 +36,23 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests and CLIs swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        import sys
+
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(settings: Settings) -> None:
     """Text or JSON lines; personal data never reaches a log call (callers mask)."""
     fmt = (
@@ -43,7 +60,10 @@ def configure_logging(settings: Settings) -> None:
         if settings.log_format == "json"
         else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.basicConfig(level=settings.log_level, format=fmt, force=True)
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @asynccontextmanager

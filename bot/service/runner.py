@@ -8,11 +8,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import App
+from bot.db.models import utcnow
+from bot.service.channel_registry import CHANNEL_NAMES, Channels, build_channels
+from bot.service.dispatch.dispatcher import Dispatcher
+from bot.service.dispatch.reconcile import mark_interrupted
 from bot.web.app import create_app
 
 log = logging.getLogger("outreach.run")
@@ -52,18 +57,36 @@ def sqlite_run_lock(database_url: str) -> Iterator[None]:
 async def serve(app: App, only: str | None) -> None:
     """Run the parts asked for until interrupted."""
     scheduler = None
+    channels = build_channels(app.settings)
     if only in (None, "scheduler"):
         from scheduler.jobs import build_scheduler, plan_tick
 
+        if app.settings.is_sqlite:  # one process per SQLite file: any `sending` was cut off
+            await mark_interrupted(app, utcnow())
         await plan_tick(app)  # catch up missed days before anything else
-        scheduler = build_scheduler(app)
+        scheduler = build_scheduler(app, Dispatcher(app, channels))
         scheduler.start()
-        log.info("scheduler started: plan 00:05 (+ catch-up every 5 min), sweep every minute")
+        log.info("scheduler started: plan 00:05 (+ catch-up every 5 min), sweep every minute, "
+                 "dispatch every few seconds; channels: %s",
+                 ", ".join(f"{c} {channels.mode(c)}" for c in CHANNEL_NAMES))
+    receivers = await _start_receivers(app, only, channels)
     try:
         await _serve_parts(app, only)
     finally:
+        if receivers is not None:
+            await receivers.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await channels.close()
+
+
+async def _start_receivers(app: App, only: str | None, channels: Channels) -> Any:
+    """SMTP receiver and Telegram polling/setWebhook (default run and `--only smtp`)."""
+    if only not in (None, "smtp"):
+        return None
+    from bot.service.receiver import start_receivers
+
+    return await start_receivers(app, channels=channels)
 
 
 async def _serve_parts(app: App, only: str | None) -> None:

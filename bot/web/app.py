@@ -1,35 +1,33 @@
-"""The FastAPI application: health now; webhooks, API and console join it later."""
+"""The FastAPI application: health, metrics, provider webhooks and unsubscribe links."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from bot.bootstrap import App
-from bot.service.channel_modes import channel_modes
+from bot.service.channel_registry import Channels
+from bot.web import health, metrics, unsubscribe, webhooks
+from bot.web.deps import WebContext
 
 
-def create_app(app: App) -> FastAPI:
-    """Build the web app around an already opened App (engine, settings)."""
-    web = FastAPI(title="outreach-bot", version="0.1.0")
+def create_app(app: App, channels: Channels | None = None) -> FastAPI:
+    """Build the web app around an already opened App (engine, settings).
 
-    @web.get("/healthz")
-    async def healthz() -> JSONResponse:
-        """200 with channel states; 503 only when the database does not answer."""
-        channels: dict[str, Any] = {
-            name: "log" if mode == "log" else "ok"
-            for name, mode in channel_modes(app.settings).items()
-        }
-        try:
-            async with app.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:  # any failure to answer means the database is down for us
-            body = {"status": "degraded", "db": "down", "channels": channels}
-            return JSONResponse(body, status_code=503)
-        status = "degraded" if "degraded" in channels.values() else "ok"
-        return JSONResponse({"status": status, "db": "ok", "channels": channels})
+    `channels` are the adapters conversation replies go through; by default they
+    are built from settings on first use and closed when the server stops.
+    """
+    ctx = WebContext(app, channels)
 
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await ctx.close()
+
+    web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)
+    web.state.ctx = ctx
+    for module in (health, metrics, webhooks, unsubscribe):
+        web.include_router(module.router)
     return web

@@ -1,0 +1,247 @@
+"""Delivery reports: provider status callbacks and email bounces move our messages forward.
+
+Statuses only move forward (queued → sent → delivered; undelivered and failed are
+final), each move an event. A report for a provider id we have not recorded yet
+is kept in EarlyStatus and applied by `apply_early_statuses`, which the
+dispatcher calls right after it records a provider id. A permanent failure marks
+the address unusable where the code says so and hands the bundle back to the
+dispatcher for the customer's next channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import AddressStatus, Bundle, EarlyStatus, LinkToken, Message, Touch, utcnow
+from bot.domain.masking import mask_address
+from bot.service import events
+from channels.base import DeliveryUpdate, status_from_twilio
+from channels.email_parse import Bounce
+
+log = logging.getLogger("outreach.delivery")
+
+# Our statuses in the order they may be reached; the last row is final.
+RANK = {"sending": 0, "retry": 0, "unknown": 0, "queued": 1, "sent": 2,
+        "delivered": 3, "undelivered": 3, "failed": 3, "logged": 3}
+# Bundle states that mean "a message is out there": only these go back to `planned`.
+REQUEUE_FROM = ("sending", "queued", "sent", "delivered", "unknown")
+TOUCH_REQUEUE_FROM = ("sending", "sent", "delivered", "unknown")
+
+MESSAGE = Message.__table__  # type: ignore[attr-defined]
+BUNDLE = Bundle.__table__  # type: ignore[attr-defined]
+EARLY = EarlyStatus.__table__  # type: ignore[attr-defined]
+ADDRESS = AddressStatus.__table__  # type: ignore[attr-defined]
+TOUCH = Touch.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one report did: the message it touched (if any) and the move it made."""
+
+    outcome: str  # moved | unchanged | early | unmatched
+    message_id: str | None = None
+    status: str | None = None
+    requeued_bundle: int | None = None
+
+
+def _update_for(channel: str, status: str, error_code: str | None) -> DeliveryUpdate:
+    """Rebuild a DeliveryUpdate from a kept (status, code) pair."""
+    if channel == "sms":
+        try:
+            return status_from_twilio(status, error_code)
+        except ValueError:
+            pass
+    return DeliveryUpdate(status=status, final=RANK.get(status) == 3, permanent_failure=False,
+                          address_unusable=False, opted_out=False, error_code=None)
+
+
+async def record_provider_status(
+    session: AsyncSession, channel: str, provider_id: str, update: DeliveryUpdate,
+    *, our_id: str | None = None, now: datetime | None = None,
+) -> Applied:
+    """A provider status for `provider_id` (our id from `?m=` if given): apply it or keep it."""
+    now = now or utcnow()
+    message = (await session.exec(select(Message).where(
+        Message.channel == channel, Message.provider_id == provider_id,
+        Message.direction == "out"))).first()
+    if message is None:
+        await _keep_early(session, channel, provider_id, update, our_id, now)
+        return Applied("early", our_id, update.status)
+    code = str(update.error_code) if update.error_code is not None else None
+    return await apply_update(session, message, update, error_code=code, now=now)
+
+
+async def handle_status(
+    sessions: Callable[[], AsyncSession], channel: str, provider_id: str,
+    update: DeliveryUpdate, *, our_id: str | None = None,
+) -> Applied:
+    """Webhook entry: record the status; if it was kept early, settle the race with the sender.
+
+    The dispatcher may record the provider id between our lookup and our commit;
+    looking again after the commit applies the kept status exactly once.
+    """
+    async with sessions() as session:
+        applied = await record_provider_status(session, channel, provider_id, update,
+                                               our_id=our_id)
+        await session.commit()
+    if applied.outcome != "early":
+        return applied
+    async with sessions() as session:
+        message = (await session.exec(select(Message).where(
+            Message.channel == channel, Message.provider_id == provider_id,
+            Message.direction == "out"))).first()
+        if message is None:
+            return applied
+        settled = await apply_early_statuses(session, message)
+        await session.commit()
+    return settled[-1] if settled else applied
+
+
+async def _keep_early(session: AsyncSession, channel: str, provider_id: str,
+                      update: DeliveryUpdate, our_id: str | None, now: datetime) -> None:
+    """Upsert the EarlyStatus row, keeping the furthest status (never going back)."""
+    code = str(update.error_code) if update.error_code is not None else None
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    stmt = module.insert(EARLY).values(channel=channel, provider_id=provider_id,
+                                       status=update.status, error_code=code,
+                                       message_id=our_id, received_at=now)
+    lower = [s for s, r in RANK.items() if r < RANK.get(update.status, 0)]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["channel", "provider_id"],
+        set_={"status": update.status, "error_code": code, "received_at": now,
+              "message_id": sa.func.coalesce(EARLY.c.message_id, our_id)},
+        where=EARLY.c.status.in_(lower),
+    )
+    await (await session.connection()).execute(stmt)
+    log.info("early %s status %s kept for provider id %s", channel, update.status, provider_id)
+
+
+async def apply_early_statuses(session: AsyncSession, message: Message) -> list[Applied]:
+    """Apply statuses that arrived before `message.provider_id` was recorded (dispatcher hook).
+
+    Call it in the transaction that records the provider id (or right after). The
+    kept row is deleted first, so a concurrent caller cannot apply it twice.
+    """
+    if not message.provider_id:
+        return []
+    conn = await session.connection()
+    rows = (await conn.execute(sa.select(EARLY).where(
+        EARLY.c.channel == message.channel, EARLY.c.provider_id == message.provider_id))).all()
+    applied = []
+    for row in rows:
+        gone = await conn.execute(sa.delete(EARLY).where(
+            EARLY.c.channel == row.channel, EARLY.c.provider_id == row.provider_id))
+        if gone.rowcount != 1:
+            continue
+        update = _update_for(message.channel, row.status, row.error_code)
+        applied.append(await apply_update(session, message, update, error_code=row.error_code))
+    return applied
+
+
+async def apply_update(
+    session: AsyncSession, message: Message, update: DeliveryUpdate,
+    *, error_code: str | None = None, now: datetime | None = None,
+) -> Applied:
+    """Move one outbound message forward (atomically); a permanent failure goes further."""
+    now = now or utcnow()
+    target = "failed" if update.permanent_failure else update.status
+    lower = [s for s, r in RANK.items() if r < RANK.get(target, 0)]
+    values: dict[str, object] = {"status": target, "updated_at": now}
+    if error_code is not None:
+        values["error_code"] = error_code
+    conn = await session.connection()
+    moved = await conn.execute(sa.update(MESSAGE).where(
+        MESSAGE.c.id == message.id, MESSAGE.c.status.in_(lower)).values(**values))
+    if moved.rowcount != 1:
+        return Applied("unchanged", message.id, message.status)
+    before, message.status = message.status, target
+    if error_code is not None:
+        message.error_code = error_code
+    suffix = f" ({error_code})" if error_code else ""
+    events.record(session, "message.status", f"{message.channel} message {message.id}: "
+                  f"{before} → {target}{suffix}", customer_id=message.customer_id,
+                  channel=message.channel,
+                  payload={"message_id": message.id, "from": before, "to": target,
+                           "error_code": error_code})
+    requeued = None
+    if update.permanent_failure:
+        if update.address_unusable:
+            await mark_unusable(session, message, f"{message.channel} {error_code or target}", now)
+        requeued = await requeue_bundle(session, message, now)
+    return Applied("moved", message.id, target, requeued)
+
+
+async def mark_unusable(session: AsyncSession, message: Message, reason: str,
+                        now: datetime) -> None:
+    """The address itself is bad (not an opt-out): dispatch skips it from now on."""
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    stmt = module.insert(ADDRESS).values(channel=message.channel, address=message.address,
+                                         status="unusable", reason=reason, changed_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=["channel", "address"],
+                                      set_={"status": "unusable", "reason": reason,
+                                            "changed_at": now})
+    await (await session.connection()).execute(stmt)
+    events.record(session, "address.unusable", f"{message.channel} address unusable: {reason}",
+                  customer_id=message.customer_id, channel=message.channel,
+                  payload={"address": mask_address(message.channel, message.address),
+                           "message_id": message.id, "reason": reason})
+
+
+async def requeue_bundle(session: AsyncSession, message: Message, now: datetime) -> int | None:
+    """Hand the bundle back for its next channel, if this message is still its latest attempt."""
+    if message.bundle_id is None:
+        return None
+    latest = (await session.exec(select(Message.id).where(
+        Message.bundle_id == message.bundle_id, Message.direction == "out")
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc()))).first()
+    if latest != message.id:
+        return None
+    conn = await session.connection()
+    done = await conn.execute(sa.update(BUNDLE).where(
+        BUNDLE.c.id == message.bundle_id, BUNDLE.c.status.in_(REQUEUE_FROM),
+    ).values(status="planned", next_attempt_at=now, claimed_at=None, updated_at=now))
+    if done.rowcount != 1:
+        return None
+    # The dispatcher sends a bundle's planned touches: they go back with it.
+    await conn.execute(sa.update(TOUCH).where(
+        TOUCH.c.bundle_id == message.bundle_id, TOUCH.c.status.in_(TOUCH_REQUEUE_FROM),
+    ).values(status="planned", updated_at=now))
+    events.record(session, "bundle.requeued",
+                  f"bundle {message.bundle_id}: {message.channel} failed, next channel",
+                  customer_id=message.customer_id, channel=message.channel,
+                  payload={"bundle_id": message.bundle_id, "message_id": message.id})
+    return message.bundle_id
+
+
+async def apply_bounce(session: AsyncSession, bounce: Bounce,
+                       now: datetime | None = None) -> Applied:
+    """An RFC 3464 report at bounce+<token>: a 5.x.x failure fails the message it names."""
+    token = await session.get(LinkToken, bounce.token) if len(bounce.token) <= 16 else None
+    message = None
+    if token is not None and token.purpose == "bounce" and token.message_id:
+        message = await session.get(Message, token.message_id)
+    payload = {"status": bounce.status, "action": bounce.action, "token_known": message is not None}
+    if message is None:
+        events.record(session, "bounce.unmatched", f"bounce {bounce.status or '?'} for an "
+                      "unknown token", channel="email", payload=payload)
+        log.info("bounce %s for an unknown token: stored as an event only", bounce.status)
+        return Applied("unmatched")
+    if not bounce.permanent:
+        events.record(session, "message.delayed", f"email message {message.id}: "
+                      f"{bounce.action or 'report'} {bounce.status or ''}".rstrip(),
+                      customer_id=message.customer_id, channel="email",
+                      payload={**payload, "message_id": message.id})
+        return Applied("unchanged", message.id, message.status)
+    update = DeliveryUpdate(status="failed", final=True, permanent_failure=True,
+                            address_unusable=bounce.address_unusable, opted_out=False,
+                            error_code=None)
+    return await apply_update(session, message, update, error_code=bounce.status or "5.0.0",
+                              now=now)

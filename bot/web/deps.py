@@ -1,0 +1,69 @@
+"""What the web routes share: the App, the channel adapters (built on first use) and the
+inbound processor; kept on `app.state` so tests can hand in their own adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import HTTPException, Request
+
+from bot.bootstrap import App
+from bot.service.channel_registry import Channels, build_channels
+from bot.service.inbound import InboundProcessor
+
+
+@dataclass
+class WebContext:
+    """One per web app; `close` releases adapters it built itself."""
+
+    app: App
+    given: Channels | None = None
+    _built: Channels | None = field(default=None, init=False)
+    processor: InboundProcessor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.processor = InboundProcessor(self.app.sessions, self.app.settings, self.channels)
+
+    def channels(self) -> Channels:
+        """The adapters replies go through; built lazily so a web app that never answers
+        opens no client sessions."""
+        if self.given is not None:
+            return self.given
+        if self._built is None:
+            self._built = build_channels(self.app.settings)
+        return self._built
+
+    async def close(self) -> None:
+        if self._built is not None:
+            await self._built.close()
+            self._built = None
+
+
+def context(request: Request) -> WebContext:
+    """The WebContext of the app serving this request."""
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, or 413 when it is (or claims to be) over `limit` bytes.
+
+    Content-Length is checked first; the stream is counted too, since chunked
+    bodies carry no length.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            too_big = int(declared) > limit
+        except ValueError:
+            raise HTTPException(400, "bad Content-Length") from None
+        if too_big:
+            raise HTTPException(413, "request body too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, "request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,133 @@
+"""Provider webhooks: Twilio inbound SMS and status callbacks, Telegram updates.
+
+Order of checks: unconfigured → 404, too big → 413, bad or missing signature →
+403 (nothing stored), then store and act. Sends that need the network
+(Telegram and email answers, answerCallbackQuery) run after the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+
+from bot.service.delivery import handle_status
+from bot.web.deps import context, read_limited
+from bot.web.metrics import count_webhook
+from channels.sms_twilio import (
+    parse_twilio_inbound,
+    parse_twilio_status,
+    twiml_empty,
+    twiml_message,
+    verify_twilio_signature,
+)
+from channels.telegram import parse_telegram_update, verify_telegram_secret
+
+log = logging.getLogger("outreach.webhooks")
+router = APIRouter()
+TWIML = "application/xml"
+
+
+def called_url(request: Request, public_url: str) -> str:
+    """The URL the provider called as it signed it: PUBLIC_URL + path + raw query.
+
+    The path and query are taken as received (not re-encoded), so the signature
+    matches byte for byte even behind a proxy that rewrites the host.
+    """
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    path = raw.split(b"?", 1)[0].decode("latin-1")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{public_url}{path}?{query}" if query else f"{public_url}{path}"
+
+
+async def _twilio_form(request: Request, route: str) -> dict[str, str]:
+    """404 / 413 / 403 gate shared by both Twilio routes; returns the verified form."""
+    settings = context(request).app.settings
+    token = settings.twilio_auth_token
+    if not token:
+        count_webhook(route, "unconfigured")
+        raise HTTPException(404)
+    try:
+        body = await read_limited(request, settings.max_body_bytes)
+    except HTTPException as exc:
+        count_webhook(route, "too_large" if exc.status_code == 413 else "bad_request")
+        raise
+    try:
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        form = {}
+    url = called_url(request, settings.public_url)
+    if not verify_twilio_signature(token, url, form, request.headers.get("X-Twilio-Signature")):
+        count_webhook(route, "forbidden")
+        log.warning("%s: bad or missing X-Twilio-Signature; nothing stored", route)
+        raise HTTPException(403)
+    return form
+
+
+@router.post("/webhooks/twilio/sms")
+async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
+    """Inbound SMS: stored, matched, keywords acted on; answered with TwiML."""
+    form = await _twilio_form(request, "twilio_sms")
+    try:
+        inbound = parse_twilio_inbound(form)
+    except ValueError:
+        count_webhook("twilio_sms", "bad_request")
+        raise HTTPException(400, "not an inbound message") from None
+    ctx = context(request)
+    outcome = await ctx.processor.handle(inbound)
+    count_webhook("twilio_sms", "duplicate" if outcome.duplicate else "accepted")
+    background.add_task(ctx.processor.deliver, outcome)
+    body = twiml_message(outcome.twiml) if outcome.twiml else twiml_empty()
+    return Response(body, media_type=TWIML)
+
+
+@router.post("/webhooks/twilio/status")
+async def twilio_status(request: Request) -> Response:
+    """Status callback; `?m=` names our message, so an early status is kept for it."""
+    form = await _twilio_form(request, "twilio_status")
+    try:
+        callback = parse_twilio_status(form)
+    except ValueError:
+        count_webhook("twilio_status", "bad_request")
+        raise HTTPException(400, "not a status callback") from None
+    our_id = request.query_params.get("m") or None
+    applied = await handle_status(context(request).app.sessions, "sms", callback.message_sid,
+                                  callback.update, our_id=our_id)
+    count_webhook("twilio_status", applied.outcome)
+    return Response(twiml_empty(), media_type=TWIML)
+
+
+@router.post("/webhooks/telegram")
+async def telegram(request: Request, background: BackgroundTasks) -> JSONResponse:
+    """Telegram update (webhook mode), checked with the secret header."""
+    settings = context(request).app.settings
+    if not settings.telegram_bot_token:
+        count_webhook("telegram", "unconfigured")
+        raise HTTPException(404)
+    try:
+        body = await read_limited(request, settings.max_body_bytes)
+    except HTTPException as exc:
+        count_webhook("telegram", "too_large" if exc.status_code == 413 else "bad_request")
+        raise
+    secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    if not verify_telegram_secret(secret, settings.telegram_webhook_secret or ""):
+        count_webhook("telegram", "forbidden")
+        log.warning("telegram: bad or missing secret token; nothing stored")
+        raise HTTPException(403)
+    try:
+        update = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        count_webhook("telegram", "bad_request")
+        raise HTTPException(400, "not JSON") from None
+    inbound = parse_telegram_update(update) if isinstance(update, dict) else None
+    if inbound is None:
+        count_webhook("telegram", "ignored")
+        return JSONResponse({"ok": True})
+    ctx = context(request)
+    outcome = await ctx.processor.handle(inbound)
+    count_webhook("telegram", "duplicate" if outcome.duplicate else "accepted")
+    background.add_task(ctx.processor.deliver, outcome)
+    return JSONResponse({"ok": True})
