@@ -30,6 +30,7 @@ from bot.db.models import Customer, Message, utcnow
 from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
 from bot.service.channel_registry import Channels
+from bot.service.replies import handle_reply
 from bot.settings import Settings
 from channels.base import ChannelError, InboundMessage, OutboundMessage
 
@@ -82,6 +83,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     callback_query_id: str | None = None
     callback_text: str | None = None
+    callback_id: int | None = None  # the human callback this reply opened or joined
 
 
 async def match_sender(session: AsyncSession, msg: InboundMessage, settings: Settings) -> Match:
@@ -225,7 +227,11 @@ class InboundProcessor:
             found = keywords.detect(text, channel=msg.channel,
                                     provider_opt_out=msg.provider_opt_out)
         if found is None:
+            if customer is not None:
+                await self._understand(session, msg, row, customer, outcome)
             return
+        row.intent, row.confidence = found.intent, 1.0
+        session.add(row)
         outcome.action = found.intent
         changed = await self._apply_keyword(session, found, msg, customer, match)
         if found.intent != "help" and not changed:
@@ -249,6 +255,19 @@ class InboundProcessor:
                           payload={"in_reply_to": row.id, "reason": found.intent})
         else:
             outcome.replies.append(reply)
+
+    async def _understand(self, session: AsyncSession, msg: InboundMessage, row: Message,
+                          customer: Customer, outcome: Outcome) -> None:
+        """Classify the reply (a button press carries its intent) and escalate it."""
+        pressed = msg.callback_data or ""
+        forced = pressed.removeprefix("reply:") if pressed.startswith("reply:") else None
+        result = await handle_reply(session, row, self.settings, utcnow(), forced_intent=forced)
+        outcome.action = row.intent
+        if result.callback is not None:
+            outcome.callback_id = result.callback.id
+        for channel, address, text in result.alerts:
+            outcome.replies.append(Reply(channel, address, text, customer.id, row.id, "alert",
+                                         "【P0】客户否认操作 / customer denies an operation"))
 
     async def _apply_keyword(self, session: AsyncSession, found: keywords.Keyword,
                              msg: InboundMessage, customer: Customer | None,

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.bootstrap import App, StartupError
@@ -23,7 +23,10 @@ from bot.service.inbound import InboundProcessor, Outcome
 from channels.base import ChannelError, InboundMessage
 from channels.email_parse import Bounce
 from channels.email_smtp import InboundSmtpHandler, start_inbound_smtp
-from channels.telegram import TelegramChannel, parse_telegram_update
+from channels.telegram_parse import parse_telegram_update
+
+if TYPE_CHECKING:
+    from channels.telegram import TelegramChannel
 
 log = logging.getLogger("outreach.receiver")
 TELEGRAM_PORTS = (443, 80, 88, 8443)
@@ -82,7 +85,7 @@ async def start_receivers(app: App, *, channels: Channels | None = None, smtp: b
         if smtp:
             await _start_smtp(app, receivers)
         adapter = chans.telegram
-        if telegram and settings.telegram_bot_token and isinstance(adapter, TelegramChannel):
+        if telegram and settings.telegram_bot_token and getattr(adapter, "mode", "log") == "live":
             if settings.telegram_mode == "polling":
                 receivers.spawn(poll_telegram(adapter, receivers.processor, poll_timeout))
                 log.info("telegram: polling for updates")

@@ -6,6 +6,7 @@ everything else: complaints, not-me denials, reschedules, low-confidence answers
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.models import AddressStatus, Branch, Callback, Customer, Message, Touch
 from bot.domain.escalation import needs_person, sla_due
 from bot.domain.masking import mask_address
-from bot.domain.replies import classify, parse_reschedule
+from bot.domain.replies import INTENTS, Classification, classify, parse_reschedule
 from bot.domain.rules import next_call_slot, parse_window
 from bot.service import events
 from bot.service.callbacks import open_or_join
@@ -50,15 +51,28 @@ async def latest_outbound(session: AsyncSession, customer_id: str, channel: str,
     return None
 
 
+@dataclass
+class ReplyResult:
+    """What acting on a reply did: the callback it opened or joined, alerts to send."""
+
+    callback: Callback | None = None
+    alerts: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, address, text)
+
+
 async def handle_reply(session: AsyncSession, message: Message, settings: Settings,
-                       now: datetime, kind_hint: str | None = None) -> Callback | None:
-    """Classify and act on one inbound message that is matched to a customer."""
+                       now: datetime, kind_hint: str | None = None,
+                       forced_intent: str | None = None) -> ReplyResult:
+    """Classify and act on one inbound message that is matched to a customer.
+
+    `forced_intent` is a button press (Telegram quick reply): its intent is known.
+    """
+    done = ReplyResult()
     if message.customer_id is None:
-        return None
+        return done
     customer = await session.get(Customer, message.customer_id)
     branch = await session.get(Branch, customer.branch_code) if customer else None
     if customer is None or branch is None:
-        return None
+        return done
     if message.answers_message_id is None:
         previous = await latest_outbound(session, customer.id, message.channel,
                                          now - timedelta(days=settings.reply_match_days))
@@ -67,7 +81,8 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     kinds = frozenset(t.kind for t in touches)
     context = kind_hint or next((k for k in ("new_account", "dormancy", "asset_movement")
                                  if k in kinds), next(iter(kinds), None))
-    result = classify(message.body, context)
+    result = (Classification(forced_intent, 1.0, [f"button {forced_intent}"])
+              if forced_intent in INTENTS else classify(message.body, context))
     message.intent, message.confidence = result.intent, round(result.confidence, 3)
     for touch in touches:
         if touch.status in ANSWERABLE:
@@ -80,14 +95,15 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
                            "confidence": result.confidence, "why": result.reasons[:5]})
     if result.intent in KEYWORD_INTENTS and result.confidence >= settings.classifier_min_confidence:
         session.add(message)
-        return None
+        return done
     rule, review = needs_person(result.intent, result.confidence,
                                 settings.classifier_min_confidence, kinds)
     message.needs_review = review
     session.add(message)
     if rule is None:
         # A late reply still joins an open callback the sweep made for silence.
-        return await _join_open(session, customer, result.intent, now)
+        done.callback = await _join_open(session, customer, result.intent, now)
+        return done
     calendar = await load_calendar(session)
     hours = tuple(parse_window(branch.working_hours))
     due_at = None
@@ -110,8 +126,9 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     if result.intent == "wrong_person":
         await _block(session, message)
     if rule.alert:
-        _alert(session, customer, branch, settings, message)
-    return callback
+        done.alerts = _alert(session, customer, branch, settings, message)
+    done.callback = callback
+    return done
 
 
 async def _join_open(session: AsyncSession, customer: Customer, intent: str,
@@ -134,9 +151,10 @@ async def _block(session: AsyncSession, message: Message) -> None:
 
 
 def _alert(session: AsyncSession, customer: Customer, branch: Branch, settings: Settings,
-           message: Message) -> None:
+           message: Message) -> list[tuple[str, str, str]]:
     """P0: the branch manager and head office are told at once, whatever the send window.
-    Recorded as alert events; the console shows them as a banner and the notifier sends them."""
+    Recorded as an alert event (the console banner); returns the messages to send. A phone
+    alert whose SMS route only logs also goes by email (the manager's email is always a target)."""
     targets = []
     if branch.manager_email:
         targets.append(("email", branch.manager_email))
@@ -149,4 +167,8 @@ def _alert(session: AsyncSession, customer: Customer, branch: Branch, settings: 
                   customer_id=customer.id, branch_code=branch.code, channel=message.channel,
                   payload={"message_id": message.id,
                            "targets": [f"{c}:{mask_address(c, a)}" for c, a in targets]})
+    text = (f"【P0 警报】{branch.name}客户 {customer.id} 否认一项操作（回复渠道：{message.channel}），"
+            f"请在 1 小时内回电核实。/ P0: customer {customer.id} of {branch.code} denies an "
+            "operation; call back within 1 hour.")
+    return [(channel, address, text) for channel, address in targets]
 

@@ -19,6 +19,7 @@ from bot.service.channel_registry import CHANNEL_NAMES, Channels, build_channels
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.dispatch.reconcile import mark_interrupted
 from bot.web.app import create_app
+from bot.web.metrics import observe_send_latency
 
 log = logging.getLogger("outreach.run")
 
@@ -64,14 +65,16 @@ async def serve(app: App, only: str | None) -> None:
         if app.settings.is_sqlite:  # one process per SQLite file: any `sending` was cut off
             await mark_interrupted(app, utcnow())
         await plan_tick(app)  # catch up missed days before anything else
-        scheduler = build_scheduler(app, Dispatcher(app, channels))
+        dispatcher = Dispatcher(app, channels)
+        dispatcher.on_latency = observe_send_latency
+        scheduler = build_scheduler(app, dispatcher)
         scheduler.start()
         log.info("scheduler started: plan 00:05 (+ catch-up every 5 min), sweep every minute, "
                  "dispatch every few seconds; channels: %s",
                  ", ".join(f"{c} {channels.mode(c)}" for c in CHANNEL_NAMES))
     receivers = await _start_receivers(app, only, channels)
     try:
-        await _serve_parts(app, only)
+        await _serve_parts(app, only, channels)
     finally:
         if receivers is not None:
             await receivers.stop()
@@ -89,10 +92,10 @@ async def _start_receivers(app: App, only: str | None, channels: Channels) -> An
     return await start_receivers(app, channels=channels)
 
 
-async def _serve_parts(app: App, only: str | None) -> None:
+async def _serve_parts(app: App, only: str | None, channels: Channels) -> None:
     if only in (None, "web"):
         config = uvicorn.Config(
-            create_app(app), host=app.settings.http_host, port=app.settings.http_port,
+            create_app(app, channels), host=app.settings.http_host, port=app.settings.http_port,
             log_level=app.settings.log_level.lower(), lifespan="on",
         )
         log.info("web server on http://%s:%s", app.settings.http_host, app.settings.http_port)

@@ -24,7 +24,7 @@ from channels.sms_twilio import (
     twiml_message,
     verify_twilio_signature,
 )
-from channels.telegram import parse_telegram_update, verify_telegram_secret
+from channels.telegram_parse import parse_telegram_update, verify_telegram_secret
 
 log = logging.getLogger("outreach.webhooks")
 router = APIRouter()
