@@ -63,7 +63,8 @@ def configure_logging(settings: Settings) -> None:
     handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter(fmt))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "apscheduler", "aiosmtpd", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @asynccontextmanager

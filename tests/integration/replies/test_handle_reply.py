@@ -42,7 +42,7 @@ async def reply(app: App, text: str, when: object, answers: str | None = None) -
                           answers_message_id=answers)
         s.add(inbound)
         await s.flush()
-        callback = await handle_reply(s, inbound, app.settings, when)  # type: ignore[arg-type]
+        callback = (await handle_reply(s, inbound, app.settings, when)).callback  # type: ignore[arg-type]
         await s.commit()
         return callback
 
