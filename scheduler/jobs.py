@@ -17,6 +17,7 @@ from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.dispatch.reconcile import reconcile_unknown
 from bot.service.planning.service import catch_up
 from bot.service.planning.sweep import sweep
+from bot.service.queue import expire_claims
 
 log = logging.getLogger("outreach.scheduler")
 DISPATCH_SECONDS = 3
@@ -37,6 +38,7 @@ async def sweep_tick(app: App) -> None:
         async with app.sessions() as session:
             result = await sweep(session)
             await session.commit()
+        result["claims_returned"] = await expire_claims(app.engine, app.settings)
         if any(result.values()):
             log.info("sweep: %s", result)
     except Exception:

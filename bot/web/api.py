@@ -1,0 +1,108 @@
+"""JSON API v1 (bearer tokens): the callback queue and customers' timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field
+
+from bot.db.models import Customer
+from bot.service.customers import customer_view
+from bot.service.queue import (
+    Outcome,
+    QueueError,
+    claim_next,
+    queue_view,
+    record_outcome,
+    release,
+    still_working,
+)
+from bot.web.auth import Ctx, CurrentStaff, readable_branch
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class OutcomeIn(BaseModel):
+    """What an agent records after a call."""
+
+    outcome: str = Field(description="resolved | follow_up | no_answer | wrong_number | complaint_registered")
+    dialled: str | None = None
+    recording_ref: str | None = None
+    identity: str = Field("not_verified", description="customer | authorised_agent | not_verified")
+    notes: str | None = Field(None, max_length=4000)
+    follow_up_at: datetime | None = None
+
+
+def _refused(exc: QueueError) -> HTTPException:
+    return HTTPException(409 if "not held" in str(exc) or "at most" in str(exc) else 403, str(exc))
+
+
+@router.get("/callbacks")
+async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = None) -> list[dict[str, Any]]:
+    """Open callbacks, most urgent first (the `queue --json` shape)."""
+    scope = readable_branch(staff, branch)
+    async with ctx.app.sessions() as s:
+        return await queue_view(s, scope, tz=ctx.app.settings.timezone)
+
+
+@router.post("/callbacks/claim-next")
+async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
+    """Take the most urgent callback you may work; 204 when there is none."""
+    try:
+        callback_id = await claim_next(ctx.app.engine, staff, ctx.app.settings)
+    except QueueError as exc:
+        raise _refused(exc) from exc
+    if callback_id is None:
+        return Response(status_code=204)
+    return Response(content=f'{{"callback_id": {callback_id}}}', media_type="application/json")
+
+
+@router.post("/callbacks/{callback_id}/release", status_code=204)
+async def release_callback(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> None:
+    """Give a held callback back to the queue."""
+    async with ctx.app.sessions() as s:
+        try:
+            await release(s, callback_id, staff)
+        except QueueError as exc:
+            raise _refused(exc) from exc
+        await s.commit()
+
+
+@router.post("/callbacks/{callback_id}/still-working", status_code=204)
+async def keep_claim(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> None:
+    """Keep a claim past the claim timeout."""
+    async with ctx.app.sessions() as s:
+        try:
+            await still_working(s, callback_id, staff)
+        except QueueError as exc:
+            raise _refused(exc) from exc
+        await s.commit()
+
+
+@router.post("/callbacks/{callback_id}/outcome")
+async def outcome(callback_id: int, body: OutcomeIn, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+    """Record the call and move the callback on."""
+    async with ctx.app.sessions() as s:
+        try:
+            callback = await record_outcome(s, callback_id, staff, Outcome(**body.model_dump()),
+                                            ctx.app.settings)
+        except QueueError as exc:
+            code = 422 if "requires" in str(exc) or "choose one" in str(exc) or "needs" in str(exc) else None
+            raise (HTTPException(code, str(exc)) if code else _refused(exc)) from exc
+        await s.commit()
+        return {"callback_id": callback.id, "status": callback.status}
+
+
+@router.get("/customers/{customer_id}")
+async def customer(customer_id: str, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+    """One customer, masked, with consent, addresses and the whole timeline."""
+    async with ctx.app.sessions() as s:
+        row = await s.get(Customer, customer_id)
+        if row is None:
+            raise HTTPException(404, "no such customer")
+        readable_branch(staff, row.branch_code)
+        view = await customer_view(s, customer_id, ctx.app.settings)
+    assert view is not None
+    return view
