@@ -18,7 +18,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bootstrap import App
-from bot.db.models import AddressStatus, Branch, Bundle, Customer, Message, Touch, utcnow
+from bot.db.models import (
+    AddressStatus,
+    Branch,
+    Bundle,
+    Customer,
+    Message,
+    PauseFlag,
+    Touch,
+    utcnow,
+)
 from bot.domain.rules import MARKETING_KINDS, parse_window, window_bounds_utc
 from bot.service import pause as pause_flags
 from bot.service.channel_registry import CHANNEL_NAMES, Channels
@@ -26,7 +35,7 @@ from bot.service.customers import effective_consent
 from bot.service.dispatch import circuit, outcomes
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.compose import compose
-from bot.service.dispatch.ratelimit import wait_for_slot
+from bot.service.dispatch.ratelimit import reserve_many, wait_for_slot
 from bot.service.dispatch.reconcile import mark_interrupted
 from bot.service.tokens import new_id
 from channels.base import (
@@ -40,6 +49,7 @@ from channels.base import (
 log = logging.getLogger("outreach.dispatch")
 ADDRESS = {"sms": "phone", "email": "email", "telegram": "telegram_chat_id"}
 SEND_TIMEOUT = timedelta(minutes=2)
+MAINTENANCE_EVERY = 10  # ticks between looks for interrupted sends and stale claims
 
 
 @dataclass
@@ -62,6 +72,11 @@ class _Send:
     sender: str
     rate: float
     probe: bool
+    bundle_id: int
+    address: str
+    customer_id: str
+    branch_code: str
+    outbound: OutboundMessage | None = None
 
 
 class Dispatcher:
@@ -73,41 +88,144 @@ class Dispatcher:
         self.settings = app.settings
         self.batch = batch or self.settings.dispatch_concurrency * 4
         self.on_latency: Callable[[str, float], None] | None = None
-        self._outbound: dict[str, OutboundMessage] = {}  # composed payloads awaiting their send
+        self._ticks = 0
 
     async def tick(self) -> TickStats:
-        """Reconcile interrupted sends, then claim and process what is due."""
+        """Claim what is due, prepare the batch in one transaction, send it concurrently,
+        record the results in one transaction; failures take the per-bundle path."""
         now = self.clock()
-        await mark_interrupted(self.app, now - SEND_TIMEOUT)
-        await release_stale(self.app.engine, now, SEND_TIMEOUT)
+        self._ticks += 1
+        if self._ticks % MAINTENANCE_EVERY == 1:
+            await mark_interrupted(self.app, now - SEND_TIMEOUT)
+            await release_stale(self.app.engine, now, SEND_TIMEOUT)
         ids = await claim(self.app.engine, now, self.batch)
         stats = TickStats(claimed=len(ids))
-        gate = asyncio.Semaphore(self.settings.dispatch_concurrency)
-
-        async def one(bundle_id: int) -> None:
-            async with gate:
-                try:
-                    stats.add(await self.process(bundle_id))
-                except Exception:  # one bad bundle must not stop the others
-                    log.exception("bundle %s: dispatch failed; it will be retried", bundle_id)
-                    await self._release(bundle_id, self.clock() + timedelta(minutes=1))
-                    stats.add("error")
-
-        await asyncio.gather(*(one(i) for i in ids))
+        if not ids:
+            return stats
+        sends = await self._prepare_batch(ids, now, stats)
+        results = await self._send_batch(sends)
+        await self._record_batch(results, stats)
         return stats
 
-    async def process(self, bundle_id: int) -> str:
-        """Try channels in the customer's order until one takes the message or none is left."""
-        for _ in range(len(CHANNEL_NAMES) + 2):
-            step, send = await self._prepare(bundle_id)
-            if send is None:
-                if step == "next":
+    async def _prepare_batch(self, ids: list[int], now: datetime, stats: TickStats) -> list[_Send]:
+        sends: list[_Send] = []
+        failed: list[int] = []
+        async with self.app.sessions() as s:
+            pauses = await pause_flags.flags(s)
+            for bundle_id in ids:
+                try:
+                    async with s.begin_nested():  # one bad bundle must not spoil the batch
+                        step, send = await self._prepare_loop(s, bundle_id, now, pauses)
+                except Exception:
+                    log.exception("bundle %s: dispatch failed; it will be retried", bundle_id)
+                    failed.append(bundle_id)
                     continue
+                if send is None:
+                    stats.add(step)
+                else:
+                    sends.append(send)
+            await s.commit()
+        for bundle_id in failed:
+            await self._release(bundle_id, self.clock() + timedelta(minutes=1))
+            stats.add("error")
+        return sends
+
+    async def _send_batch(
+        self, sends: list[_Send]
+    ) -> list[tuple[_Send, SendResult | Exception]]:
+        """Call the providers at DISPATCH_CONCURRENCY, each send at its reserved rate slot."""
+        slots: dict[str, list[datetime]] = {}
+        for sender in {x.sender for x in sends}:
+            group = [x for x in sends if x.sender == sender]
+            slots[sender] = await reserve_many(self.app.engine, sender, group[0].rate, len(group))
+        gate = asyncio.Semaphore(self.settings.dispatch_concurrency)
+
+        async def one(send: _Send, slot: datetime) -> tuple[_Send, SendResult | Exception]:
+            async with gate:
+                delay = (slot - utcnow()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                return send, await self._call(send)
+
+        ordered = [(x, slots[x.sender].pop(0)) for x in sends]
+        return list(await asyncio.gather(*(one(x, slot) for x, slot in ordered)))
+
+    async def _call(self, send: _Send) -> SendResult | Exception:
+        adapter = self.channels.adapter(send.channel, send.address)
+        assert adapter is not None and send.outbound is not None
+        started = time.perf_counter()
+        try:
+            return await adapter.send(send.outbound)
+        except (TransientDeliveryError, PermanentDeliveryError) as exc:
+            return exc
+        except Exception as exc:  # an adapter bug: treat as an outcome we do not know
+            log.exception("%s send %s raised", send.channel, send.message_id)
+            return TransientDeliveryError(f"adapter error: {exc.__class__.__name__}",
+                                          outcome_unknown=True)
+        finally:
+            if self.on_latency:
+                self.on_latency(send.channel, time.perf_counter() - started)
+
+    async def _record_batch(self, results: list[tuple[_Send, SendResult | Exception]],
+                            stats: TickStats) -> None:
+        now = self.clock()
+        ok = [(x, r) for x, r in results if isinstance(r, SendResult)]
+        if ok:
+            async with self.app.sessions() as s:
+                for send, result in ok:
+                    await self._record_sent(s, send, result, now)
+                conn = await s.connection()
+                for channel in sorted({x.channel for x, _ in ok}):
+                    await circuit.record(conn, channel, True, now, self.settings.circuit_failures,
+                                         self.settings.circuit_probe_seconds)
+                await s.commit()
+            for _ in ok:
+                stats.add("sent")
+        for send, result in results:
+            if isinstance(result, SendResult):
+                continue
+            step = await self._failed(send, result)  # type: ignore[arg-type]
+            stats.add(await self.process(send.bundle_id) if step == "next" else step)
+
+    async def _failed(self, send: _Send, exc: Exception) -> str:
+        if isinstance(exc, PermanentDeliveryError):
+            return await self._permanent(send.bundle_id, send, exc)
+        assert isinstance(exc, TransientDeliveryError)
+        return await self._transient(send.bundle_id, send, exc)
+
+    async def process(self, bundle_id: int) -> str:
+        """One bundle on its own: try channels in the customer's order until one takes the
+        message or none is left (used after a failure; the batch path handles the rest)."""
+        for _ in range(len(CHANNEL_NAMES) + 2):
+            async with self.app.sessions() as s:
+                step, send = await self._prepare_loop(s, bundle_id, self.clock(),
+                                                      await pause_flags.flags(s))
+                await s.commit()
+            if send is None:
                 return step
-            step = await self._send(bundle_id, send)
+            await wait_for_slot(self.app.engine, send.sender, send.rate)
+            result = await self._call(send)
+            if isinstance(result, SendResult):
+                async with self.app.sessions() as s:
+                    await self._record_sent(s, send, result, self.clock())
+                    await circuit.record(await s.connection(), send.channel, True, self.clock(),
+                                         self.settings.circuit_failures,
+                                         self.settings.circuit_probe_seconds)
+                    await s.commit()
+                return "sent"
+            step = await self._failed(send, result)
             if step != "next":
                 return step
         return "released"
+
+    async def _prepare_loop(self, s: AsyncSession, bundle_id: int, now: datetime,
+                            pauses: list[PauseFlag]) -> tuple[str, _Send | None]:
+        """Prepare, moving past log-mode channels (recorded, not delivered)."""
+        for _ in range(len(CHANNEL_NAMES) + 1):
+            step, send = await self._prepare(s, bundle_id, now, pauses)
+            if step != "next":
+                return step, send
+        return "released", None
 
     async def _release(self, bundle_id: int, at: datetime | None) -> None:
         async with self.app.sessions() as s:
@@ -118,94 +236,97 @@ class Dispatcher:
                 s.add(bundle)
                 await s.commit()
 
+    def _release_in(self, bundle: Bundle, at: datetime | None, now: datetime) -> None:
+        bundle.status, bundle.next_attempt_at = "planned", at
+        bundle.claimed_at, bundle.updated_at = None, now
+
     def _order(self, customer: Customer) -> list[str]:
         return customer.channels.split("|") if customer.channels else list(CHANNEL_NAMES)
 
-    async def _prepare(self, bundle_id: int) -> tuple[str, _Send | None]:
-        """Inside one transaction: checks, channel choice, compose, record `sending`."""
-        now = self.clock()
-        async with self.app.sessions() as s:
-            bundle = await s.get(Bundle, bundle_id)
-            if bundle is None or bundle.status != "claimed":
-                return "done", None
-            customer = await s.get(Customer, bundle.customer_id)
-            assert customer is not None
-            branch = await s.get(Branch, customer.branch_code)
-            assert branch is not None
-            members = list((await s.exec(select(Touch).where(
-                Touch.bundle_id == bundle.id, col(Touch.status).in_(("planned", "sending"))))).all())
-            _, window_end = window_bounds_utc(bundle.local_date, parse_window(branch.send_window),
-                                              branch.timezone)
-            if now >= window_end:  # never late: the sweep expires it
-                await s.rollback()
-                await self._release(bundle_id, None)
-                return "window_closed", None
-            consent = effective_consent(customer, branch, self.settings)
-            for touch in members:
-                if touch.kind in MARKETING_KINDS and not consent:
-                    outcomes.set_members([touch], "suppressed", now, "no_consent_at_send")
-                    s.add(touch)
-            members = [t for t in members if t.status != "suppressed"]
-            if not members:
-                bundle.status, bundle.reason, bundle.updated_at = "suppressed", "no_consent_at_send", now
-                s.add(bundle)
-                await s.commit()
-                return "suppressed", None
-            messages = list((await s.exec(select(Message).where(Message.bundle_id == bundle.id))).all())
-            retry = next((m for m in messages if m.status == "retry"), None)
-            if retry is not None:
-                channel, address = retry.channel, retry.address
-            else:
-                choice = await self._choose(s, customer, messages)
-                if choice is None:
-                    await outcomes.exhausted(s, bundle, customer, members, self.channels.all_log(), now)
-                    await s.commit()
-                    return bundle.status, None
-                channel, address = choice
-            adapter = self.channels.adapter(channel, address)
-            assert adapter is not None
-            if pause_flags.is_paused(await pause_flags.flags(s), branch.code, channel):
-                await s.rollback()
-                await self._release(bundle_id, now + timedelta(seconds=5))
-                return "paused", None
-            probe = False
-            if adapter.mode != "log":
-                conn = await s.connection()
-                allowed, retry_at = await circuit.may_send(
-                    conn, channel, now, self.settings.circuit_probe_seconds)
-                if not allowed:
-                    await s.commit()
-                    await self._release(bundle_id, retry_at)
-                    return "waiting_degraded", None
-                probe = retry_at is None and await self._degraded(s, channel)
-            if retry is None:
-                message_id = new_id()
-                composed = await compose(
-                    s, self.settings, message_id=message_id, customer=customer, branch=branch,
-                    members=members, channel=channel, address=address,
-                    two_way_sms=channel == "sms" and adapter.name != "log",
-                    today=now.astimezone(ZoneInfo(branch.timezone)).date())
-                message = Message(id=message_id, direction="out", customer_id=customer.id,
-                                  bundle_id=bundle.id, channel=channel, address=address,
-                                  subject=composed.rendered.subject, body=composed.stored_body,
-                                  status="sending", created_at=now, updated_at=now,
-                                  segments=composed.rendered.sms.segments if composed.rendered.sms else None)
-                self._outbound[message_id] = composed.outbound
-            else:
-                message = retry
-                message.status, message.updated_at = "sending", now
-            s.add(message)
-            if adapter.mode == "log":
-                # Log mode: recorded, not delivered; the next channel is tried.
-                await self._finish_log(s, message, adapter)
-                await s.commit()
-                return "next", None
-            outcomes.set_members(members, "sending", now)
-            for touch in members:
+    async def _prepare(self, s: AsyncSession, bundle_id: int, now: datetime,
+                       pauses: list[PauseFlag]) -> tuple[str, _Send | None]:
+        """In the caller's transaction: checks, channel choice, compose, record `sending`."""
+        bundle = await s.get(Bundle, bundle_id)
+        if bundle is None or bundle.status != "claimed":
+            return "done", None
+        customer = await s.get(Customer, bundle.customer_id)
+        assert customer is not None
+        branch = await s.get(Branch, customer.branch_code)
+        assert branch is not None
+        members = list((await s.exec(select(Touch).where(
+            Touch.bundle_id == bundle.id, col(Touch.status).in_(("planned", "sending"))))).all())
+        _, window_end = window_bounds_utc(bundle.local_date, parse_window(branch.send_window),
+                                          branch.timezone)
+        if now >= window_end:  # never late: the sweep expires it
+            self._release_in(bundle, None, now)
+            s.add(bundle)
+            return "window_closed", None
+        consent = effective_consent(customer, branch, self.settings)
+        for touch in members:
+            if touch.kind in MARKETING_KINDS and not consent:
+                outcomes.set_members([touch], "suppressed", now, "no_consent_at_send")
                 s.add(touch)
-            await s.commit()
-            sender, rate = self._sender(channel, adapter.name)
-            return "sending", _Send(message.id, channel, sender, rate, probe)
+        members = [t for t in members if t.status != "suppressed"]
+        if not members:
+            bundle.status, bundle.reason, bundle.updated_at = "suppressed", "no_consent_at_send", now
+            s.add(bundle)
+            return "suppressed", None
+        messages = list((await s.exec(select(Message).where(Message.bundle_id == bundle.id))).all())
+        retry = next((m for m in messages if m.status == "retry"), None)
+        if retry is not None:
+            channel, address = retry.channel, retry.address
+        else:
+            choice = await self._choose(s, customer, messages)
+            if choice is None:
+                await outcomes.exhausted(s, bundle, customer, members, self.channels.all_log(), now)
+                return bundle.status, None
+            channel, address = choice
+        adapter = self.channels.adapter(channel, address)
+        assert adapter is not None
+        if pause_flags.is_paused(pauses, branch.code, channel):
+            self._release_in(bundle, now + timedelta(seconds=5), now)
+            s.add(bundle)
+            return "paused", None
+        probe = False
+        if adapter.mode != "log":
+            conn = await s.connection()
+            allowed, retry_at = await circuit.may_send(
+                conn, channel, now, self.settings.circuit_probe_seconds)
+            if not allowed:
+                self._release_in(bundle, retry_at, now)
+                s.add(bundle)
+                return "waiting_degraded", None
+            probe = retry_at is None and await self._degraded(s, channel)
+        if retry is None:
+            message_id = new_id()
+            composed = await compose(
+                s, self.settings, message_id=message_id, customer=customer, branch=branch,
+                members=members, channel=channel, address=address,
+                two_way_sms=channel == "sms" and adapter.name != "log",
+                today=now.astimezone(ZoneInfo(branch.timezone)).date())
+            outbound: OutboundMessage | None = composed.outbound
+            message = Message(id=message_id, direction="out", customer_id=customer.id,
+                              bundle_id=bundle.id, channel=channel, address=address,
+                              subject=composed.rendered.subject, body=composed.stored_body,
+                              status="sending", created_at=now, updated_at=now,
+                              segments=composed.rendered.sms.segments if composed.rendered.sms else None)
+        else:
+            message = retry
+            message.status, message.updated_at = "sending", now
+            outbound = await self._rebuild(s, message)
+        s.add(message)
+        if adapter.mode == "log":
+            # Log mode: recorded, not delivered; the next channel is tried.
+            await self._finish_log(s, message, adapter, outbound)
+            await s.flush()
+            return "next", None
+        outcomes.set_members(members, "sending", now)
+        for touch in members:
+            s.add(touch)
+        await s.flush()
+        sender, rate = self._sender(channel, adapter.name)
+        return "sending", _Send(message.id, channel, sender, rate, probe, bundle.id,  # type: ignore[arg-type]
+                                address, customer.id, customer.branch_code, outbound)
 
     async def _degraded(self, s: AsyncSession, channel: str) -> bool:
         from bot.db.models import ChannelState
@@ -219,8 +340,9 @@ class Dispatcher:
                  "telegram": self.settings.telegram_rate_per_second}
         return f"{channel}:{provider}", rates[channel]
 
-    async def _finish_log(self, s: AsyncSession, message: Message, adapter: Channel) -> None:
-        outbound = self._outbound.pop(message.id, None) or OutboundMessage(
+    async def _finish_log(self, s: AsyncSession, message: Message, adapter: Channel,
+                          outbound: OutboundMessage | None) -> None:
+        outbound = outbound or OutboundMessage(
             message_id=message.id, channel=message.channel, to=message.address, body=message.body)
         result: SendResult = await adapter.send(outbound)
         message.status, message.provider_id = "logged", result.provider_id
@@ -243,29 +365,6 @@ class Dispatcher:
             return channel, address
         return None
 
-    async def _send(self, bundle_id: int, send: _Send) -> str:
-        """Outside any transaction: wait for a rate slot, call the provider, record the outcome."""
-        async with self.app.sessions() as s:
-            message = await s.get(Message, send.message_id)
-            assert message is not None
-            outbound = self._outbound.pop(send.message_id, None)
-            if outbound is None:  # a retry: resend exactly what was recorded
-                outbound = await self._rebuild(s, message)
-        adapter = self.channels.adapter(send.channel, message.address)
-        assert adapter is not None
-        await wait_for_slot(self.app.engine, send.sender, send.rate)
-        started = time.perf_counter()
-        try:
-            result = await adapter.send(outbound)
-        except TransientDeliveryError as exc:
-            return await self._transient(bundle_id, send, exc)
-        except PermanentDeliveryError as exc:
-            return await self._permanent(bundle_id, send, exc)
-        finally:
-            if self.on_latency:
-                self.on_latency(send.channel, time.perf_counter() - started)
-        return await self._sent(bundle_id, send, result)
-
     async def _rebuild(self, s: AsyncSession, message: Message) -> OutboundMessage:
         """Rebuild the payload of a retried message from what was stored (tokens included)."""
         from bot.db.models import LinkToken
@@ -285,33 +384,27 @@ class Dispatcher:
         return list((await s.exec(select(Touch).where(
             Touch.bundle_id == bundle_id, Touch.status == "sending"))).all())
 
-    async def _sent(self, bundle_id: int, send: _Send, result: SendResult) -> str:
-        now = self.clock()
-        async with self.app.sessions() as s:
-            message = await s.get(Message, send.message_id)
-            bundle = await s.get(Bundle, bundle_id)
-            assert message is not None and bundle is not None
-            customer = await s.get(Customer, bundle.customer_id)
-            assert customer is not None
-            message.status, message.provider_id = result.status, result.provider_id
-            message.attempts += 1
-            message.segments = result.segments or message.segments
-            message.updated_at = now
-            s.add(message)
-            members = await self._members(s, bundle_id)
-            outcomes.set_members(members, "sent", now)
-            for touch in members:
-                s.add(touch)
-            bundle.status, bundle.updated_at = "sent", now
-            bundle.attempts += 1
-            s.add(bundle)
-            outcomes.record_sent(s, customer, message)
-            await circuit.record(await s.connection(), send.channel, True, now,
-                                 self.settings.circuit_failures, self.settings.circuit_probe_seconds)
-            await s.flush()
-            await _apply_early(s, message)
-            await s.commit()
-        return "sent"
+    async def _record_sent(self, s: AsyncSession, send: _Send, result: SendResult,
+                           now: datetime) -> None:
+        """Record an accepted send in the caller's transaction."""
+        message = await s.get(Message, send.message_id)
+        bundle = await s.get(Bundle, send.bundle_id)
+        assert message is not None and bundle is not None
+        message.status, message.provider_id = result.status, result.provider_id
+        message.attempts += 1
+        message.segments = result.segments or message.segments
+        message.updated_at = now
+        s.add(message)
+        members = await self._members(s, send.bundle_id)
+        outcomes.set_members(members, "sent", now)
+        for touch in members:
+            s.add(touch)
+        bundle.status, bundle.updated_at = "sent", now
+        bundle.attempts += 1
+        s.add(bundle)
+        outcomes.record_sent(s, send.customer_id, send.branch_code, message)
+        await s.flush()
+        await _apply_early(s, message)
 
     async def _transient(self, bundle_id: int, send: _Send, exc: TransientDeliveryError) -> str:
         now = self.clock()

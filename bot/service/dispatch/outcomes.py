@@ -44,10 +44,10 @@ async def mark_unusable(session: AsyncSession, channel: str, address: str, reaso
         session.add(state)
 
 
-def record_sent(session: AsyncSession, customer: Customer, message: Message) -> None:
+def record_sent(session: AsyncSession, customer_id: str, branch_code: str, message: Message) -> None:
     events.record(session, "message.sent",
                   f"{message.channel} message {message.id} to {mask_address(message.channel, message.address)}",
-                  customer_id=customer.id, branch_code=customer.branch_code,
+                  customer_id=customer_id, branch_code=branch_code,
                   channel=message.channel, payload={"message_id": message.id,
                                                     "provider_id": message.provider_id})
 

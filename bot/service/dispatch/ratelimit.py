@@ -16,7 +16,14 @@ SLOTS: sa.Table = RateSlot.__table__  # type: ignore[attr-defined]
 async def reserve(engine: AsyncEngine, sender: str, per_second: float,
                   now: datetime | None = None) -> datetime:
     """Reserve the next slot for `sender` and return when it is; compare-and-set, no locks held."""
+    return (await reserve_many(engine, sender, per_second, 1, now))[0]
+
+
+async def reserve_many(engine: AsyncEngine, sender: str, per_second: float, count: int,
+                       now: datetime | None = None) -> list[datetime]:
+    """Reserve `count` consecutive slots in one compare-and-set (a batch of sends)."""
     interval = timedelta(seconds=1 / per_second)
+    slots = max(count, 1)
     for _ in range(100):
         now = now or utcnow()
         async with engine.begin() as conn:
@@ -24,16 +31,17 @@ async def reserve(engine: AsyncEngine, sender: str, per_second: float,
                 sa.select(SLOTS.c.next_at).where(SLOTS.c.sender == sender))).scalar()
             if current is None:
                 try:
-                    await conn.execute(sa.insert(SLOTS).values(sender=sender, next_at=now + interval))
-                    return now
+                    await conn.execute(sa.insert(SLOTS).values(
+                        sender=sender, next_at=now + interval * slots))
+                    return [now + interval * i for i in range(slots)]
                 except sa.exc.IntegrityError:
                     continue
-            slot = max(current, now)
+            first = max(current, now)
             done = await conn.execute(
                 sa.update(SLOTS).where(SLOTS.c.sender == sender, SLOTS.c.next_at == current)
-                .values(next_at=slot + interval))
+                .values(next_at=first + interval * slots))
             if done.rowcount == 1:
-                return slot
+                return [first + interval * i for i in range(slots)]
         now = None
     raise RuntimeError(f"rate limit {sender}: too much contention")
 

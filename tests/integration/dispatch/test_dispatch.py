@@ -12,6 +12,14 @@ from bot.service.pause import pause, resume
 from tests.integration.dispatch.conftest import Rig, planned
 
 
+async def prepare_only(rig: Rig, dispatcher: object, bundle_id: int) -> tuple[str, object]:
+    """Record the send as `sending` (what happens just before the provider call)."""
+    async with rig.app.sessions() as s:
+        result = await dispatcher._prepare(s, bundle_id, rig.clock.now, [])  # type: ignore[attr-defined]
+        await s.commit()
+    return result
+
+
 async def rows(rig: Rig, model: type) -> list:
     async with rig.app.sessions() as s:
         return list((await s.exec(select(model).order_by(col(model.created_at)))).all())
@@ -126,7 +134,7 @@ async def test_interrupted_send_is_never_repeated(rig: Rig) -> None:
     from bot.service.dispatch.claim import claim
 
     (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
-    step, send = await dispatcher._prepare(bundle_id)  # recorded `sending`, then the process died
+    step, send = await prepare_only(rig, dispatcher, bundle_id)  # then the process died
     assert step == "sending" and send is not None
     rig.clock.advance(180)
     await rig.tick()
@@ -142,7 +150,7 @@ async def test_unknown_send_found_at_the_provider_is_settled(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567"})
     dispatcher = rig.make()
     (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
-    _, send = await dispatcher._prepare(bundle_id)
+    _, send = await prepare_only(rig, dispatcher, bundle_id)
     assert send is not None
     # The provider took it, then the process died before recording the answer.
     async with rig.app.sessions() as s:
