@@ -46,6 +46,7 @@ async def compose(
     address: str,
     two_way_sms: bool,
     today: date,
+    templates: dict[tuple[str, str, str, str], tuple[str, str]] | None = None,
 ) -> Composed:
     """Render and package one message; tokens are stored now, under this message's id."""
     kinds = bundle_kinds(members)
@@ -59,8 +60,11 @@ async def compose(
         customer, branch, today=today, kinds=kinds, festival=festival,
         links={"unsubscribe": f"{base}/u/{unsubscribe}", "telegram": f"{base}/t/{telegram}"},
         two_way_sms=two_way_sms)
-    source, origin = await active_source(
-        session, Slot(branch.code, template_kind, channel, customer.locale))
+    key = (branch.code, template_kind, channel, customer.locale)
+    cache = templates if templates is not None else {}
+    if key not in cache:  # one lookup per slot and batch
+        cache[key] = await active_source(session, Slot(*key))
+    source, origin = cache[key]
     rendered = render(template_kind if template_kind != "bundle" else "bundle", channel,
                       customer.locale, variables, source=None if origin == "default" else source)
     reply = bounce = None

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bootstrap import App
 from bot.db.models import (
-    AddressStatus,
-    Branch,
     Bundle,
     Customer,
     Message,
@@ -35,6 +34,7 @@ from bot.service.customers import effective_consent
 from bot.service.dispatch import circuit, outcomes
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.compose import compose
+from bot.service.dispatch.preload import Preload, preload
 from bot.service.dispatch.ratelimit import reserve_many, wait_for_slot
 from bot.service.dispatch.reconcile import mark_interrupted
 from bot.service.tokens import new_id
@@ -112,10 +112,11 @@ class Dispatcher:
         failed: list[int] = []
         async with self.app.sessions() as s:
             pauses = await pause_flags.flags(s)
+            pre = await preload(s, ids)
             for bundle_id in ids:
                 try:
                     async with s.begin_nested():  # one bad bundle must not spoil the batch
-                        step, send = await self._prepare_loop(s, bundle_id, now, pauses)
+                        step, send = await self._prepare_loop(s, bundle_id, now, pauses, pre)
                 except Exception:
                     log.exception("bundle %s: dispatch failed; it will be retried", bundle_id)
                     failed.append(bundle_id)
@@ -172,8 +173,12 @@ class Dispatcher:
         ok = [(x, r) for x, r in results if isinstance(r, SendResult)]
         if ok:
             async with self.app.sessions() as s:
+                pre = await preload(s, [x.bundle_id for x, _ in ok])
                 for send, result in ok:
-                    await self._record_sent(s, send, result, now)
+                    await self._record_sent(s, send, result, now, pre)
+                await s.flush()
+                await _apply_early_batch(s, [m for ms in pre.messages.values() for m in ms
+                                             if m.id in {x.message_id for x, _ in ok}])
                 conn = await s.connection()
                 for channel in sorted({x.channel for x, _ in ok}):
                     await circuit.record(conn, channel, True, now, self.settings.circuit_failures,
@@ -199,7 +204,8 @@ class Dispatcher:
         for _ in range(len(CHANNEL_NAMES) + 2):
             async with self.app.sessions() as s:
                 step, send = await self._prepare_loop(s, bundle_id, self.clock(),
-                                                      await pause_flags.flags(s))
+                                                      await pause_flags.flags(s),
+                                                      await preload(s, [bundle_id]))
                 await s.commit()
             if send is None:
                 return step
@@ -208,6 +214,8 @@ class Dispatcher:
             if isinstance(result, SendResult):
                 async with self.app.sessions() as s:
                     await self._record_sent(s, send, result, self.clock())
+                    await s.flush()
+                    await _apply_early_batch(s, [m for m in (await preload(s, [send.bundle_id])).messages[send.bundle_id] if m.id == send.message_id])
                     await circuit.record(await s.connection(), send.channel, True, self.clock(),
                                          self.settings.circuit_failures,
                                          self.settings.circuit_probe_seconds)
@@ -219,10 +227,10 @@ class Dispatcher:
         return "released"
 
     async def _prepare_loop(self, s: AsyncSession, bundle_id: int, now: datetime,
-                            pauses: list[PauseFlag]) -> tuple[str, _Send | None]:
+                            pauses: list[PauseFlag], pre: Preload) -> tuple[str, _Send | None]:
         """Prepare, moving past log-mode channels (recorded, not delivered)."""
         for _ in range(len(CHANNEL_NAMES) + 1):
-            step, send = await self._prepare(s, bundle_id, now, pauses)
+            step, send = await self._prepare(s, bundle_id, now, pauses, pre)
             if step != "next":
                 return step, send
         return "released", None
@@ -244,17 +252,14 @@ class Dispatcher:
         return customer.channels.split("|") if customer.channels else list(CHANNEL_NAMES)
 
     async def _prepare(self, s: AsyncSession, bundle_id: int, now: datetime,
-                       pauses: list[PauseFlag]) -> tuple[str, _Send | None]:
+                       pauses: list[PauseFlag], pre: Preload) -> tuple[str, _Send | None]:
         """In the caller's transaction: checks, channel choice, compose, record `sending`."""
-        bundle = await s.get(Bundle, bundle_id)
+        bundle = pre.bundles.get(bundle_id)
         if bundle is None or bundle.status != "claimed":
             return "done", None
-        customer = await s.get(Customer, bundle.customer_id)
-        assert customer is not None
-        branch = await s.get(Branch, customer.branch_code)
-        assert branch is not None
-        members = list((await s.exec(select(Touch).where(
-            Touch.bundle_id == bundle.id, col(Touch.status).in_(("planned", "sending"))))).all())
+        customer = pre.customers[bundle.customer_id]
+        branch = pre.branches[customer.branch_code]
+        members = [t for t in pre.members.get(bundle_id, []) if t.status in ("planned", "sending")]
         _, window_end = window_bounds_utc(bundle.local_date, parse_window(branch.send_window),
                                           branch.timezone)
         if now >= window_end:  # never late: the sweep expires it
@@ -271,12 +276,12 @@ class Dispatcher:
             bundle.status, bundle.reason, bundle.updated_at = "suppressed", "no_consent_at_send", now
             s.add(bundle)
             return "suppressed", None
-        messages = list((await s.exec(select(Message).where(Message.bundle_id == bundle.id))).all())
+        messages = pre.messages.setdefault(bundle_id, [])
         retry = next((m for m in messages if m.status == "retry"), None)
         if retry is not None:
             channel, address = retry.channel, retry.address
         else:
-            choice = await self._choose(s, customer, messages)
+            choice = self._choose(customer, messages, pre.unusable)
             if choice is None:
                 await outcomes.exhausted(s, bundle, customer, members, self.channels.all_log(), now)
                 return bundle.status, None
@@ -288,7 +293,8 @@ class Dispatcher:
             s.add(bundle)
             return "paused", None
         probe = False
-        if adapter.mode != "log":
+        state = pre.states.get(channel)
+        if adapter.mode != "log" and state is not None and state.state == "degraded":
             conn = await s.connection()
             allowed, retry_at = await circuit.may_send(
                 conn, channel, now, self.settings.circuit_probe_seconds)
@@ -296,14 +302,14 @@ class Dispatcher:
                 self._release_in(bundle, retry_at, now)
                 s.add(bundle)
                 return "waiting_degraded", None
-            probe = retry_at is None and await self._degraded(s, channel)
+            probe = True
         if retry is None:
             message_id = new_id()
             composed = await compose(
                 s, self.settings, message_id=message_id, customer=customer, branch=branch,
                 members=members, channel=channel, address=address,
                 two_way_sms=channel == "sms" and adapter.name != "log",
-                today=now.astimezone(ZoneInfo(branch.timezone)).date())
+                today=now.astimezone(ZoneInfo(branch.timezone)).date(), templates=pre.templates)
             outbound: OutboundMessage | None = composed.outbound
             message = Message(id=message_id, direction="out", customer_id=customer.id,
                               bundle_id=bundle.id, channel=channel, address=address,
@@ -315,24 +321,18 @@ class Dispatcher:
             message.status, message.updated_at = "sending", now
             outbound = await self._rebuild(s, message)
         s.add(message)
+        if retry is None:
+            messages.append(message)
         if adapter.mode == "log":
             # Log mode: recorded, not delivered; the next channel is tried.
             await self._finish_log(s, message, adapter, outbound)
-            await s.flush()
             return "next", None
         outcomes.set_members(members, "sending", now)
         for touch in members:
             s.add(touch)
-        await s.flush()
         sender, rate = self._sender(channel, adapter.name)
         return "sending", _Send(message.id, channel, sender, rate, probe, bundle.id,  # type: ignore[arg-type]
                                 address, customer.id, customer.branch_code, outbound)
-
-    async def _degraded(self, s: AsyncSession, channel: str) -> bool:
-        from bot.db.models import ChannelState
-
-        state = await s.get(ChannelState, channel)
-        return state is not None and state.state == "degraded"
 
     def _sender(self, channel: str, provider: str) -> tuple[str, float]:
         rates = {"sms": self.settings.twilio_rate_per_second,
@@ -348,17 +348,14 @@ class Dispatcher:
         message.status, message.provider_id = "logged", result.provider_id
         message.updated_at = self.clock()
 
-    async def _choose(self, s: AsyncSession, customer: Customer,
-                      messages: list[Message]) -> tuple[str, str] | None:
+    def _choose(self, customer: Customer, messages: list[Message],
+                unusable: set[tuple[str, str]]) -> tuple[str, str] | None:
         """First channel in the customer's order with an address that is usable and routable,
         not already tried for this bundle."""
         tried = {m.channel for m in messages if m.status in ("failed", "logged")}
         for channel in self._order(customer):
             address = getattr(customer, ADDRESS[channel], None)
-            if not address or channel in tried:
-                continue
-            state = await s.get(AddressStatus, (channel, address))
-            if state is not None and state.status != "ok":
+            if not address or channel in tried or (channel, address) in unusable:
                 continue
             if self.channels.adapter(channel, address) is None:
                 continue  # an unroutable number is skipped like a missing address
@@ -385,17 +382,17 @@ class Dispatcher:
             Touch.bundle_id == bundle_id, Touch.status == "sending"))).all())
 
     async def _record_sent(self, s: AsyncSession, send: _Send, result: SendResult,
-                           now: datetime) -> None:
+                           now: datetime, pre: Preload | None = None) -> None:
         """Record an accepted send in the caller's transaction."""
-        message = await s.get(Message, send.message_id)
-        bundle = await s.get(Bundle, send.bundle_id)
-        assert message is not None and bundle is not None
+        pre = pre or await preload(s, [send.bundle_id])
+        message = next(m for m in pre.messages[send.bundle_id] if m.id == send.message_id)
+        bundle = pre.bundles[send.bundle_id]
         message.status, message.provider_id = result.status, result.provider_id
         message.attempts += 1
         message.segments = result.segments or message.segments
         message.updated_at = now
         s.add(message)
-        members = await self._members(s, send.bundle_id)
+        members = [t for t in pre.members.get(send.bundle_id, []) if t.status == "sending"]
         outcomes.set_members(members, "sent", now)
         for touch in members:
             s.add(touch)
@@ -403,8 +400,6 @@ class Dispatcher:
         bundle.attempts += 1
         s.add(bundle)
         outcomes.record_sent(s, send.customer_id, send.branch_code, message)
-        await s.flush()
-        await _apply_early(s, message)
 
     async def _transient(self, bundle_id: int, send: _Send, exc: TransientDeliveryError) -> str:
         now = self.clock()
@@ -466,6 +461,22 @@ class Dispatcher:
                 s.add(row)
             await s.commit()
         return "next"
+
+
+async def _apply_early_batch(session: AsyncSession, messages: list[Message]) -> None:
+    """Apply provider statuses that arrived before these sends were recorded (one query)."""
+    from bot.db.models import EarlyStatus
+
+    if not messages:
+        return
+    pids = [m.provider_id for m in messages if m.provider_id]
+    early = (await session.exec(select(EarlyStatus).where(sa.or_(
+        col(EarlyStatus.provider_id).in_(pids),
+        col(EarlyStatus.message_id).in_([m.id for m in messages]))))).all()
+    waiting = {e.provider_id for e in early} | {e.message_id for e in early}
+    for message in messages:
+        if message.provider_id in waiting or message.id in waiting:
+            await _apply_early(session, message)
 
 
 async def _apply_early(session: AsyncSession, message: Message) -> None:

@@ -15,7 +15,10 @@ from tests.integration.dispatch.conftest import Rig, planned
 async def prepare_only(rig: Rig, dispatcher: object, bundle_id: int) -> tuple[str, object]:
     """Record the send as `sending` (what happens just before the provider call)."""
     async with rig.app.sessions() as s:
-        result = await dispatcher._prepare(s, bundle_id, rig.clock.now, [])  # type: ignore[attr-defined]
+        from bot.service.dispatch.preload import preload
+
+        pre = await preload(s, [bundle_id])
+        result = await dispatcher._prepare(s, bundle_id, rig.clock.now, [], pre)  # type: ignore[attr-defined]
         await s.commit()
     return result
 
