@@ -108,27 +108,30 @@ class Dispatcher:
         return stats
 
     async def _prepare_batch(self, ids: list[int], now: datetime, stats: TickStats) -> list[_Send]:
-        sends: list[_Send] = []
-        failed: list[int] = []
+        """One transaction for the whole batch (no per-bundle flushes). A bundle that raises
+        is released for a minute and the batch is prepared again without it."""
         async with self.app.sessions() as s:
             pauses = await pause_flags.flags(s)
             pre = await preload(s, ids)
+            sends: list[_Send] = []
+            steps: list[str] = []
             for bundle_id in ids:
                 try:
-                    async with s.begin_nested():  # one bad bundle must not spoil the batch
-                        step, send = await self._prepare_loop(s, bundle_id, now, pauses, pre)
+                    step, send = await self._prepare_loop(s, bundle_id, now, pauses, pre)
                 except Exception:
                     log.exception("bundle %s: dispatch failed; it will be retried", bundle_id)
-                    failed.append(bundle_id)
-                    continue
+                    await s.rollback()
+                    await self._release(bundle_id, self.clock() + timedelta(minutes=1))
+                    stats.add("error")
+                    rest = [i for i in ids if i != bundle_id]
+                    return await self._prepare_batch(rest, now, stats) if rest else []
                 if send is None:
-                    stats.add(step)
+                    steps.append(step)
                 else:
                     sends.append(send)
             await s.commit()
-        for bundle_id in failed:
-            await self._release(bundle_id, self.clock() + timedelta(minutes=1))
-            stats.add("error")
+        for step in steps:
+            stats.add(step)
         return sends
 
     async def _send_batch(

@@ -168,3 +168,13 @@ async def test_unknown_send_found_at_the_provider_is_settled(rig: Rig) -> None:
     (message,) = await rows(rig, Message)
     assert message.provider_id == rig.twilio.messages[0]["sid"] and message.status != "unknown"
     assert [t.status for t in await rows(rig, Touch)] == ["sent"]
+
+
+async def test_one_broken_bundle_does_not_stop_the_batch(rig: Rig) -> None:
+    await planned(rig, {"id": "C1", "phone": "+85291234561"}, {"id": "C2", "phone": "+85291234562",
+                                                               "locale": "fr"})
+    stats = await rig.tick()
+    assert stats.outcomes == {"sent": 1, "error": 1}
+    assert [m["to"] for m in rig.twilio.messages] == ["+85291234561"]
+    broken = next(b for b in await rows(rig, Bundle) if b.customer_id == "C2")
+    assert broken.status == "planned" and broken.next_attempt_at is not None
