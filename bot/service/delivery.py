@@ -72,6 +72,8 @@ async def record_provider_status(
     message = (await session.exec(select(Message).where(
         Message.channel == channel, Message.provider_id == provider_id,
         Message.direction == "out"))).first()
+    if message is None and our_id:
+        message = await _settle_unknown(session, channel, provider_id, our_id, now)
     if message is None:
         await _keep_early(session, channel, provider_id, update, our_id, now)
         return Applied("early", our_id, update.status)
@@ -103,6 +105,33 @@ async def handle_status(
         settled = await apply_early_statuses(session, message)
         await session.commit()
     return settled[-1] if settled else applied
+
+
+async def _settle_unknown(session: AsyncSession, channel: str, provider_id: str, our_id: str,
+                          now: datetime) -> Message | None:
+    """A status callback at `?m=<our id>` for a send whose outcome was never recorded
+    (`unknown`): it went out after all, so it gets its provider id and counts as sent."""
+    message = await session.get(Message, our_id)
+    if (message is None or message.channel != channel or message.direction != "out"
+            or message.status != "unknown" or message.provider_id is not None):
+        return None
+    message.provider_id, message.status, message.updated_at = provider_id, "queued", now
+    session.add(message)
+    if message.bundle_id is not None:
+        bundle = await session.get(Bundle, message.bundle_id)
+        if bundle is not None and bundle.status == "unknown":
+            bundle.status, bundle.updated_at = "sent", now
+            session.add(bundle)
+        for touch in (await session.exec(select(Touch).where(
+                Touch.bundle_id == message.bundle_id, Touch.status == "unknown"))).all():
+            touch.status, touch.updated_at = "sent", now
+            session.add(touch)
+    events.record(session, "message.reconciled",
+                  f"message {message.id} settled by a provider status callback",
+                  customer_id=message.customer_id, channel=channel,
+                  payload={"message_id": message.id, "provider_id": provider_id})
+    await session.flush()
+    return message
 
 
 async def _keep_early(session: AsyncSession, channel: str, provider_id: str,
@@ -207,7 +236,7 @@ async def requeue_bundle(session: AsyncSession, message: Message, now: datetime)
     conn = await session.connection()
     done = await conn.execute(sa.update(BUNDLE).where(
         BUNDLE.c.id == message.bundle_id, BUNDLE.c.status.in_(REQUEUE_FROM),
-    ).values(status="planned", next_attempt_at=now, claimed_at=None, updated_at=now))
+    ).values(status="planned", next_attempt_at=None, claimed_at=None, updated_at=now))
     if done.rowcount != 1:
         return None
     # The dispatcher sends a bundle's planned touches: they go back with it.

@@ -178,3 +178,52 @@ async def test_one_broken_bundle_does_not_stop_the_batch(rig: Rig) -> None:
     assert [m["to"] for m in rig.twilio.messages] == ["+85291234561"]
     broken = next(b for b in await rows(rig, Bundle) if b.customer_id == "C2")
     assert broken.status == "planned" and broken.next_attempt_at is not None
+
+
+@pytest.mark.parametrize("rig", [{"send_max_attempts": 2, "circuit_failures": 50}], indirect=True)
+async def test_transient_failures_up_to_the_limit_then_next_channel(rig: Rig) -> None:
+    await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
+    rig.twilio.fail_next(2, 503)
+    assert (await rig.tick()).outcomes == {"retry": 1}
+    rig.clock.advance(60)
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    sms, email = await rows(rig, Message)
+    assert (sms.channel, sms.status, sms.attempts) == ("sms", "failed", 2)
+    assert (email.channel, email.status) == ("email", "sent")
+    assert rig.twilio.messages == [] and len(rig.smtp.mails) == 1
+
+
+async def test_later_permanent_status_sends_on_the_next_channel(rig: Rig) -> None:
+    from bot.service.delivery import handle_status
+    from channels.base import status_from_twilio
+
+    await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
+    await rig.tick()
+    (sms,) = await rows(rig, Message)
+    await handle_status(rig.app.sessions, "sms", sms.provider_id or "",
+                        status_from_twilio("undelivered", "30005"), our_id=sms.id)
+    rig.clock.advance(5)
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    sms, email = await rows(rig, Message)
+    assert (sms.status, email.channel, email.status) == ("failed", "email", "sent")
+    async with rig.app.sessions() as s:
+        assert await s.get(AddressStatus, ("sms", "+85291234567")) is not None
+
+
+async def test_status_callback_at_our_id_settles_an_unknown_send(rig: Rig) -> None:
+    from bot.service.delivery import handle_status
+    from channels.base import status_from_twilio
+
+    await planned(rig, {"phone": "+85291234567"})
+    from bot.service.dispatch.claim import claim
+
+    (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
+    _, send = await prepare_only(rig, rig.make(), bundle_id)
+    assert send is not None
+    rig.clock.advance(180)
+    await rig.tick()  # marks it unknown
+    await handle_status(rig.app.sessions, "sms", "SMlate", status_from_twilio("delivered"),
+                        our_id=send.message_id)  # type: ignore[attr-defined]
+    (message,) = await rows(rig, Message)
+    assert (message.provider_id, message.status) == ("SMlate", "delivered")
+    assert [t.status for t in await rows(rig, Touch)] == ["sent"]

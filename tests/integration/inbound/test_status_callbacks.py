@@ -98,7 +98,7 @@ async def test_permanent_failure_marks_address_and_requeues_the_bundle(rig: Rig)
     assert (address.channel, address.address, address.status) == ("sms", ZHANG["phone"],
                                                                    "unusable")
     [bundle] = await rig.rows(Bundle, Bundle.id == bundle_id)
-    assert bundle.status == "planned" and bundle.next_attempt_at is not None
+    assert bundle.status == "planned" and bundle.next_attempt_at is None  # due again at once
     assert [t.status for t in await rig.rows(Touch)] == ["planned"]
     assert len(await rig.events("bundle.requeued")) == 1
     [unusable] = await rig.events("address.unusable")
