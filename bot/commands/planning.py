@@ -92,17 +92,18 @@ def queue(
 
     async def work(a: App) -> list[dict[str, object]]:
         async with a.sessions() as s:
-            return await queue_view(s, branch, tz=a.settings.timezone)
+            return await queue_view(s, branch, tz=a.settings.timezone, call_windows=not as_json)
 
     rows = with_app(work)
     if as_json:
         out.print(json.dumps(rows, ensure_ascii=False), markup=False)
         return
     table = Table("id", "priority", "customer", "branch", "reasons", "SLA", "status", "assignee",
-                  "phone", title="callback queue")
+                  "phone", "call (话术建议)", title="callback queue")
     for r in rows:
         sla = str(r["sla_due_at"])[:16] + (" BREACHED" if r["breached"] else "")
         table.add_row(str(r["callback_id"]), str(r["priority"]), str(r["customer_id"]),
                       str(r["branch"]), ", ".join(r["reasons"]),  # type: ignore[arg-type]
-                      sla, str(r["status"]), str(r["assignee"] or ""), str(r["phone"]))
+                      sla, str(r["status"]), str(r["assignee"] or ""), str(r["phone"]),
+                      str(r.get("call_window", "")))
     out.print(table)

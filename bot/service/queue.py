@@ -206,8 +206,9 @@ async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, 
 
 
 async def queue_view(session: AsyncSession, branch: str | None, now: datetime | None = None,
-                     tz: str = "Asia/Shanghai") -> list[dict[str, Any]]:
-    """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md."""
+                     tz: str = "Asia/Shanghai", call_windows: bool = False) -> list[dict[str, Any]]:
+    """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md;
+    `call_windows` adds the call script's next good time to call (话术建议时段)."""
     now = now or utcnow()
     query = (select(Callback, Customer, Staff)
              .join(Customer, col(Customer.id) == Callback.customer_id)
@@ -218,10 +219,17 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
     rows = (await session.exec(query)).all()
     rows = sorted(rows, key=lambda r: (PRIORITIES.index(r[0].priority), r[0].sla_due_at, r[0].id))
     zone = ZoneInfo(tz)
-    return [{
+    calendar = await load_calendar(session) if call_windows else None
+    items = [{
         "callback_id": cb.id, "customer_id": cu.id, "branch": cb.branch_code,
         "priority": cb.priority, "reasons": json.loads(cb.reasons),
         "sla_due_at": cb.sla_due_at.astimezone(zone).isoformat(),
         "breached": cb.sla_due_at < now, "status": cb.status,
         "assignee": st.username if st else None, "phone": mask_phone(cu.phone),
     } for cb, cu, st in rows]
+    if calendar is not None:
+        for item, (cb, _, _) in zip(items, rows, strict=True):
+            start, end = next_call_slot(max(now, cb.due_at or now), tz, calendar)
+            item["call_window"] = (f"{start.astimezone(zone):%Y-%m-%d %H:%M}–"
+                                   f"{end.astimezone(zone):%H:%M}")
+    return items

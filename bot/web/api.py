@@ -44,7 +44,7 @@ async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = Non
     """Open callbacks, most urgent first (the `queue --json` shape)."""
     scope = readable_branch(staff, branch)
     async with ctx.app.sessions() as s:
-        return await queue_view(s, scope, tz=ctx.app.settings.timezone)
+        return await queue_view(s, scope, tz=ctx.app.settings.timezone, call_windows=True)
 
 
 @router.post("/callbacks/claim-next")

@@ -47,6 +47,7 @@ async def test_agent_sees_and_works_own_branch(api: tuple[httpx.AsyncClient, dic
     agent = bearer(tokens["agent_sh"])
     listed = (await client.get("/api/v1/callbacks", headers=agent)).json()
     assert [c["customer_id"] for c in listed] == ["A"]
+    assert "–" in listed[0]["call_window"]  # the call script's next good time to call
     assert (await client.get("/api/v1/callbacks?branch=GZ01", headers=agent)).status_code == 403
     claimed = await client.post("/api/v1/callbacks/claim-next", headers=agent)
     callback_id = claimed.json()["callback_id"]
