@@ -32,9 +32,12 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
     await execute(session,
         sa.update(T).where(loose, gone, T.c.kind.in_(sorted(GREETING_KINDS)))
         .values(status="expired", reason="daily_limit", updated_at=now))
-    await execute(session,
-        sa.update(T).where(loose, gone, T.c.kind.in_(CALLBACK_KINDS))
-        .values(due_on=ctx.calendar.next_working_day(day), updated_at=now))
+    nxt = ctx.calendar.next_working_day(day)
+    for group in ctx.groups:  # the due time moves with the day, in each branch's window
+        in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
+        await execute(session,
+            sa.update(T).where(loose, gone, in_group, T.c.kind.in_(CALLBACK_KINDS))
+            .values(due_on=nxt, due_at=group.window_utc(nxt)[0], updated_at=now))
     for group in ctx.groups:
         start = group.window_utc(day)[0]
         members = (
@@ -73,3 +76,19 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
         reply_deadline=summary(sa.func.min(member.c.reply_deadline)),
         updated_at=now,
     ))
+
+
+async def tidy_loose(session: AsyncSession, ctx: PlanContext, dialect: str) -> None:
+    """Touches left without a bundle on a day already gone (a catch-up moved them to a day
+    that was itself missed, or the sweep closed a window after today was planned): greetings
+    expire, callback-type touches become due today; then today's bundles are (re)built."""
+    today, now = ctx.today, ctx.now
+    stale = sa.and_(T.c.status == "planned", T.c.bundle_id.is_(None), T.c.due_on < today)
+    await execute(session, sa.update(T).where(stale, T.c.kind.in_(sorted(GREETING_KINDS)))
+                  .values(status="expired", reason="missed_day", updated_at=now))
+    due = today if ctx.calendar.is_working_day(today) else ctx.calendar.next_working_day(today)
+    for group in ctx.groups:
+        in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
+        await execute(session, sa.update(T).where(stale, in_group, T.c.kind.in_(CALLBACK_KINDS))
+                      .values(due_on=due, due_at=group.window_utc(due)[0], updated_at=now))
+    await bundle_day(session, ctx, dialect)

@@ -176,7 +176,9 @@ class Planner:
         if not self.ctx.past:
             await bundling.bundle_day(self.session, self.ctx, self.dialect)
         first = (await self.session.exec(select(sa.func.count()).select_from(PlanRun))).one() == 0
-        if await self.session.get(PlanRun, self.ctx.day) is None:
+        # Only days that have come are marked planned: a future day planned ahead (a preview)
+        # is planned again on the day, so customers imported meanwhile are not missed.
+        if self.ctx.day <= self.ctx.today and await self.session.get(PlanRun, self.ctx.day) is None:
             self.session.add(PlanRun(day=self.ctx.day, first_run=first))
         await self.session.flush()
         result = PlanResult(self.ctx.day, dry_run, skipped_backfill=self.skipped,

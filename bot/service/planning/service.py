@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from bot.bootstrap import App
 from bot.db.models import PlanRun
+from bot.service.planning.bundling import tidy_loose
 from bot.service.planning.capacity import estimate_capacity
 from bot.service.planning.context import (
     PlanContext,
@@ -50,15 +51,27 @@ async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
     today = local_today(app.settings.timezone, now)
     async with app.sessions() as session:
         last = (await session.exec(
-            select(PlanRun.day).order_by(col(PlanRun.day).desc()).limit(1))).first()
-    if last is not None and last >= today:
-        return []
-    first = today if last is None else date.fromordinal(last.toordinal() + 1)
+            select(PlanRun.day).where(col(PlanRun.day) <= today)
+            .order_by(col(PlanRun.day).desc()).limit(1))).first()
     results = []
-    for day in days_between(first, today):
-        result = await plan_day(app, day, now=now)
-        for warning in result.warnings:
-            log.warning("%s", warning)
-        results.append(result)
-        log.info("planned %s%s", day, " (catch-up)" if day < today else "")
+    if last is None or last < today:
+        first = today if last is None else date.fromordinal(last.toordinal() + 1)
+        for day in days_between(first, today):
+            result = await plan_day(app, day, now=now)
+            for warning in result.warnings:
+                log.warning("%s", warning)
+            results.append(result)
+            log.info("planned %s%s", day, " (catch-up)" if day < today else "")
+    await tidy(app, now)
     return results
+
+
+async def tidy(app: App, now: datetime) -> None:
+    """Nothing stays stranded: loose touches of gone days move on or expire; today's
+    bundles are completed (cheap, idempotent; runs on every planning tick)."""
+    today = local_today(app.settings.timezone, now)
+    async with app.sessions() as session:
+        ctx = PlanContext(day=today, today=today, now=now,
+                          calendar=await load_calendar(session), groups=await load_groups(session))
+        await tidy_loose(session, ctx, session.bind.dialect.name if session.bind else "sqlite")
+        await session.commit()
