@@ -59,6 +59,10 @@ def demo(
         if result.staff_created:
             users = ", ".join(u for u, role, *_ in DEMO_STAFF if role != "system")
             out.print(f"demo logins ({users}) use the password {DEMO_PASSWORD!r}: demo only")
+        if result.today:
+            summary = "; ".join(f"{kind}: " + ", ".join(f"{n} {status}" for status, n in sorted(s.items()))
+                                for kind, s in sorted(result.today.items()))
+            out.print(f"planned today: {summary}")
         modes = channel_modes(a.settings)
         out.print("channels: " + ", ".join(f"{k} {v}" for k, v in modes.items()))
         if not seed_only:

@@ -43,6 +43,7 @@ class DemoResult:
     branch_created: bool
     staff_created: int
     customers: ImportReport
+    today: dict[str, dict[str, int]]
 
 
 def demo_rows(today: date, count: int = 50) -> list[dict[str, str]]:
@@ -52,15 +53,16 @@ def demo_rows(today: date, count: int = 50) -> list[dict[str, str]]:
     for i in range(count):
         name = _SPECIAL[i] if i < len(_SPECIAL) else rng.choice(_SURNAMES) + rng.choice(_GIVEN)
         birthday = date(rng.randint(1955, 2000), rng.randint(1, 12), rng.randint(1, 28))
-        if i % 10 == 3:
-            birthday = birthday.replace(month=today.month, day=min(today.day, 28))
-        opened = today - timedelta(days=rng.randint(1, 2000))
+        if i % 10 == 3 and (today.month, today.day) != (2, 29):
+            birthday = birthday.replace(month=today.month, day=today.day)  # greeted today
+        opened = today - timedelta(days=rng.randint(200, 2000))
+        last_trade = today - timedelta(days=rng.randint(1, 170))  # trading: not dormant
         if i % 10 == 1:
-            opened = today - timedelta(days=1)  # a new account to welcome
-        last_trade = opened + timedelta(days=rng.randint(0, (today - opened).days))
-        if i % 10 == 2:
-            opened = min(opened, today - timedelta(days=400))
+            opened = last_trade = today - timedelta(days=1)  # a new account to welcome
+        elif i % 10 == 2:
             last_trade = today - timedelta(days=181)  # just went dormant
+        elif i % 10 == 5:
+            opened, last_trade = today - timedelta(days=1500), today - timedelta(days=400)
         mainland = i % 5 != 4
         phone = (f"+86 139{rng.randint(10000000, 99999999)}" if mainland
                  else f"+852 9{rng.randint(1000000, 9999999)}")
@@ -112,8 +114,8 @@ async def seed_demo(app: App) -> DemoResult:
         report = await import_customers(app.engine, path, app.settings, say=lambda _: None)
     from bot.service.planning.service import catch_up
 
-    await catch_up(app)  # so the demo shows today's plan at once
-    return DemoResult(branch_created, staff_created, report)
+    planned = await catch_up(app)  # so the demo shows today's plan at once
+    return DemoResult(branch_created, staff_created, report, planned[-1].by_kind if planned else {})
 
 
 def ensure_secret_key(env_file: Path) -> bool:
