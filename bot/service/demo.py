@@ -65,7 +65,7 @@ def demo_rows(today: date, count: int = 50) -> list[dict[str, str]]:
             opened, last_trade = today - timedelta(days=1500), today - timedelta(days=400)
         mainland = i % 5 != 4
         phone = (f"+86 139{rng.randint(10000000, 99999999)}" if mainland
-                 else f"+852 9{rng.randint(1000000, 9999999)}")
+                 else f"+852 9123{rng.randint(1000, 9999)}")  # a valid Hong Kong mobile range
         rows.append({
             "customer_id": f"D{i + 1:04d}",
             "name": name,

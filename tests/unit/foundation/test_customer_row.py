@@ -71,3 +71,14 @@ def test_empty_keeps_and_dash_clears() -> None:
 
 def test_birthday_today_is_accepted() -> None:
     assert check_row(row(birthday="2026-11-28"), TODAY).values["birthday"] == TODAY
+
+
+def test_demo_rows_are_valid_on_any_day() -> None:
+    from datetime import timedelta
+
+    from bot.service.demo import demo_rows
+
+    for offset in range(0, 366, 5):
+        day = date(2026, 1, 1) + timedelta(days=offset)
+        for row in demo_rows(day):
+            check_row(row, day)  # raises on a bad demo row
