@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     reply_domain: str = "replies.localhost"
 
     telegram_bot_token: str | None = None
+    telegram_bot_username: str | None = None  # for t.me/<bot>?start=<token> links
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_mode: str = "webhook"

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from bot.bootstrap import App
 from bot.service.channel_registry import Channels
-from bot.web import api, health, metrics, unsubscribe, webhooks
+from bot.web import api, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 
 
@@ -28,6 +28,6 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
 
     web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)
     web.state.ctx = ctx
-    for module in (health, metrics, webhooks, unsubscribe, api):
+    for module in (health, metrics, webhooks, unsubscribe, telegram_link, api):
         web.include_router(module.router)
     return web

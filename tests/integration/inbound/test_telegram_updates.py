@@ -163,3 +163,16 @@ async def test_set_webhook_only_for_a_reachable_https_url(
     assert rig.telegram.webhook is None
     lines = [r for r in caplog.records if "webhook not registered" in r.getMessage()]
     assert len(lines) == 1 and "polling" in lines[0].getMessage()
+
+
+@pytest.mark.parametrize("rig", [{"telegram_bot_username": "firm_care_bot"}], indirect=True)
+async def test_short_link_opens_the_bot_with_the_token(rig: Rig) -> None:
+    from bot.db.models import LinkToken
+
+    async with rig.app.sessions() as s:
+        s.add(LinkToken(id="TgAbc123xyz9", purpose="telegram", customer_id="C1"))
+        await s.commit()
+    response = await rig.client.get("/t/TgAbc123xyz9")
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://t.me/firm_care_bot?start=TgAbc123xyz9"
+    assert (await rig.client.get("/t/unknown00000")).status_code == 404
