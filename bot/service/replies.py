@@ -96,6 +96,12 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     if result.intent in KEYWORD_INTENTS and result.confidence >= settings.classifier_min_confidence:
         session.add(message)
         return done
+    if "opt_out" in result.also and result.intent not in KEYWORD_INTENTS:
+        # "再发我就投诉": a complaint that also says stop — the wish to stop is honoured too.
+        from bot.service.keywords import withdraw_consent
+
+        await withdraw_consent(session, customer.id, source="reply", channel=message.channel,
+                               now=now)
     rule, review = needs_person(result.intent, result.confidence,
                                 settings.classifier_min_confidence, kinds)
     message.needs_review = review

@@ -123,3 +123,14 @@ def test_classify_command_contract() -> None:
     record = json.loads(result.output)
     assert set(record) == {"text", "intent", "confidence"}
     assert (record["text"], record["intent"]) == ("不是我", "not_me")
+
+
+async def test_a_complaint_that_says_stop_also_withdraws_consent(app: App) -> None:
+    from bot.db.models import Customer
+
+    out = await sent_bundle(app, opened_on=date(2026, 3, 2))
+    callback = await reply(app, "别再发了，再发我就投诉到证监会", at(DAY, 11), out.id)
+    assert callback is not None and callback.priority == "P1"
+    async with app.sessions() as s:
+        customer = await s.get(Customer, "C1")
+    assert customer is not None and customer.opted_out_at is not None
