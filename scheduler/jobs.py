@@ -15,7 +15,7 @@ from bot.bootstrap import App
 from bot.service.channel_registry import Channels
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.dispatch.reconcile import reconcile_unknown
-from bot.service.planning.service import catch_up
+from bot.service.planning.service import catch_up, reply_days
 from bot.service.planning.sweep import sweep
 from bot.service.queue import expire_claims
 
@@ -36,7 +36,7 @@ async def sweep_tick(app: App) -> None:
     """Unanswered touches become callbacks; closed windows end unsent greetings."""
     try:
         async with app.sessions() as session:
-            result = await sweep(session)
+            result = await sweep(session, reply_days=reply_days(app))
             await session.commit()
         result["claims_returned"] = await expire_claims(app.engine, app.settings)
         if any(result.values()):

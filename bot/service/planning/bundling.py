@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,10 +13,20 @@ from bot.db.models import Bundle
 from bot.domain.rules import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
 from bot.service.planning.context import PlanContext
 from bot.service.planning.rules_sql import C, T
-from bot.service.planning.sqlbits import execute, insert_ignoring
+from bot.service.planning.sqlbits import case_map, execute, insert_ignoring
 
 BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
 CALLBACK_KINDS = ("new_account", "dormancy")
+
+
+def moved_to(ctx: PlanContext, group: Any, day: date) -> dict[str, Any]:
+    """Column values for a callback-type touch moved to `day`: due at the window start,
+    reply window counted again from the new day (else the sweep calls it unanswered)."""
+    deadlines = {kind: group.end_of_day(ctx.calendar, ctx.calendar.add_working_days(day, n))
+                 for kind, n in ctx.reply_days.items()}
+    return {"due_on": day, "due_at": group.window_utc(day)[0],
+            "reply_deadline": case_map(T.c.kind, deadlines, UTCDateTime()),
+            "updated_at": ctx.now}
 
 
 def _flag(kinds: frozenset[str]) -> Any:
@@ -37,7 +48,7 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
         in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
         await execute(session,
             sa.update(T).where(loose, gone, in_group, T.c.kind.in_(CALLBACK_KINDS))
-            .values(due_on=nxt, due_at=group.window_utc(nxt)[0], updated_at=now))
+            .values(**moved_to(ctx, group, nxt)))
     for group in ctx.groups:
         start = group.window_utc(day)[0]
         members = (
@@ -90,5 +101,5 @@ async def tidy_loose(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
     for group in ctx.groups:
         in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
         await execute(session, sa.update(T).where(stale, in_group, T.c.kind.in_(CALLBACK_KINDS))
-                      .values(due_on=due, due_at=group.window_utc(due)[0], updated_at=now))
+                      .values(**moved_to(ctx, group, due)))
     await bundle_day(session, ctx, dialect)

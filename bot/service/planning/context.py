@@ -95,6 +95,9 @@ class PlanContext:
     groups: list[BranchGroup]
     lunar_to_solar: Callable[[int, int, int], date] = lunar_to_solar
     warnings: list[str] = field(default_factory=list)
+    # Working days a reply may take, per callback-type kind (settings); a touch that moves
+    # to a later day gets its reply window from the new day.
+    reply_days: dict[str, int] = field(default_factory=lambda: {"new_account": 2, "dormancy": 2})
 
     @property
     def past(self) -> bool:

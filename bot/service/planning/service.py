@@ -23,6 +23,12 @@ from bot.service.planning.planner import Planner, PlanResult
 log = logging.getLogger("outreach.plan")
 
 
+def reply_days(app: App) -> dict[str, int]:
+    """Reply windows of the callback-type kinds, from settings."""
+    return {"new_account": app.settings.new_account_reply_working_days,
+            "dormancy": app.settings.dormancy_reply_working_days}
+
+
 async def plan_day(
     app: App, day: date | None = None, *, dry_run: bool = False, now: datetime | None = None
 ) -> PlanResult:
@@ -34,7 +40,8 @@ async def plan_day(
         warnings: list[str] = []
         ctx = PlanContext(day=day, today=today, now=now,
                           calendar=await load_calendar(session, warnings.append),
-                          groups=await load_groups(session), warnings=warnings)
+                          groups=await load_groups(session), warnings=warnings,
+                          reply_days=reply_days(app))
         result = await Planner(session, app.settings, ctx).run(dry_run)
         result.capacity, notes = await estimate_capacity(session, ctx, app.settings)
         result.warnings.extend(notes)
@@ -72,6 +79,7 @@ async def tidy(app: App, now: datetime) -> None:
     today = local_today(app.settings.timezone, now)
     async with app.sessions() as session:
         ctx = PlanContext(day=today, today=today, now=now,
-                          calendar=await load_calendar(session), groups=await load_groups(session))
+                          calendar=await load_calendar(session), groups=await load_groups(session),
+                          reply_days=reply_days(app))
         await tidy_loose(session, ctx, session.bind.dialect.name if session.bind else "sqlite")
         await session.commit()

@@ -37,20 +37,26 @@ async def mark_unanswered(session: AsyncSession, now: datetime) -> int:
     return len(rows)
 
 
-async def close_windows(session: AsyncSession, now: datetime) -> int:
+async def close_windows(session: AsyncSession, now: datetime,
+                        reply_days: dict[str, int] | None = None) -> int:
     """Bundles still unsent when their day's send window closed: greetings expire
     (never late), callback-type touches move to the next working day."""
     calendar = await load_calendar(session)
     closed = 0
     for group in await load_groups(session):
         for bundle in await _unsent_after_window(session, group, now):
-            members = (await session.exec(select(Touch).where(Touch.bundle_id == bundle.id))).all()
+            members = (await session.exec(select(Touch).where(
+                Touch.bundle_id == bundle.id, Touch.status == "planned"))).all()
             for touch in members:
                 if touch.kind in GREETING_KINDS:
                     touch.status, touch.reason = "expired", "window_closed"
                 else:
                     touch.bundle_id = None
                     touch.due_on = calendar.next_working_day(bundle.local_date)
+                    touch.due_at = group.window_utc(touch.due_on)[0]
+                    days = (reply_days or {}).get(touch.kind, 2)
+                    touch.reply_deadline = group.end_of_day(
+                        calendar, calendar.add_working_days(touch.due_on, days))
                 touch.updated_at = now
                 session.add(touch)
             bundle.status, bundle.reason, bundle.updated_at = "expired", "window_closed", now
@@ -74,11 +80,12 @@ async def _unsent_after_window(
         ))).all())
 
 
-async def sweep(session: AsyncSession, now: datetime | None = None) -> dict[str, int]:
+async def sweep(session: AsyncSession, now: datetime | None = None,
+                reply_days: dict[str, int] | None = None) -> dict[str, int]:
     """One sweep tick; the caller commits."""
     now = now or datetime.now(UTC)
     result = {"unanswered": await mark_unanswered(session, now),
-              "expired_bundles": await close_windows(session, now)}
+              "expired_bundles": await close_windows(session, now, reply_days)}
     await session.flush()
     return result
 

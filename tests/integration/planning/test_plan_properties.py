@@ -4,7 +4,9 @@
   writes nothing new and changes nothing but `updated_at`;
 - one proactive message a day: every planned touch due up to today sits in the one
   bundle of its customer and day, and each bundle sums up its members;
-- the SQL gates agree with the pure rule `bot.domain.rules.gate`.
+- the SQL gates agree with the pure rule `bot.domain.rules.gate`;
+- the SQL due dates and deadlines agree with the pure date rules of bot.domain.rules.
+Plus regressions the sequences led to (catch-up, daily limit, moved touches).
 
 One database per test; each example clears the planning tables (the `event` table is
 append-only by trigger and keeps its rows) and runs its async body with asyncio.run.
@@ -17,7 +19,7 @@ import itertools
 import json
 import os
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -39,6 +41,7 @@ from bot.domain.rules import (
 )
 from bot.service.planning.context import load_calendar
 from bot.service.planning.service import catch_up, plan_day
+from bot.service.planning.sweep import sweep
 from bot.settings import load_settings
 from tests.integration.planning.helpers import at, bundles, seed, touches
 
@@ -63,7 +66,7 @@ ANCHORS = (date(2026, 2, 11), date(2026, 9, 22), date(2027, 9, 13), date(2028, 2
 _serial = itertools.count()
 
 
-def run(body: Callable[[], Awaitable[None]]) -> None:
+def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run one example's async body on a loop of its own (hypothesis drives sync tests)."""
     asyncio.run(body())
 
@@ -94,7 +97,7 @@ class Person:
     opened: int | None = None
     traded: int | None = None  # last trade, offset from anchor - 180 days
 
-    def dates(self, anchor: date) -> dict[str, date | None]:
+    def dates(self, anchor: date) -> dict[str, Any]:
         """birthday, opened_on and last_trade_on for an anchor day."""
         birthday = None
         if self.birthday == LEAP:
@@ -267,7 +270,8 @@ def test_replanning_creates_nothing_and_one_message_a_day(
                 earlier = planned[pick % len(planned)]
                 await plan_day(app, earlier, now=at(today, 23, 30))
                 assert_same(after, await snapshot(app), f"replan {earlier} on {today}")
-                assert await catch_up(app, now=at(today, 23, 45)) == []
+                assert await catch_up(app, now=at(today, 23, 45)) == []  # a later tick
+                assert_same(after, await snapshot(app), f"catch-up tick on {today}")
                 assert_one_message_a_day(after, today)
                 async with app.sessions() as s:
                     cal = await load_calendar(s)
@@ -370,7 +374,7 @@ def test_sql_due_dates_agree_with_the_pure_rules(
 Expected = tuple[str, tuple[date, Any, Any, bool]]
 
 
-def expected_touches(person: dict[str, date | None], days: list[date], cal: Any
+def expected_touches(person: dict[str, Any], days: list[date], cal: Any
                      ) -> list[Expected]:
     """Touches (key, (due_on, reply_deadline, sla_due_at, skipped_backfill)) for one
     customer when `days` are planned in turn, each as today."""
@@ -453,3 +457,43 @@ def test_sql_gates_agree_with_the_pure_rule(
             assert_one_message_a_day(snap, GATE_DAY)
 
     run(body)
+
+
+async def test_a_touch_moved_after_an_outage_gets_a_reply_window_from_its_new_day(
+    app: App,
+) -> None:
+    """Reply windows run from the message: a new_account moved from Mon 03-09 (the planner
+    was down) to Fri 03-13 expects its reply by Tue 03-17, not by Wed 03-11 - else the
+    sweep calls it unanswered the minute it is sent."""
+    await seed(app, {"opened_on": date(2026, 3, 5)})
+    for today in (date(2026, 3, 5), date(2026, 3, 7), date(2026, 3, 13)):
+        await catch_up(app, now=at(today))
+    (touch,) = await touches(app)
+    (bundle,) = await bundles(app)
+    assert (touch.status, touch.due_on, touch.bundle_id) == ("planned", date(2026, 3, 13), bundle.id)
+    async with app.sessions() as s:  # sent at 09:00; the sweep a minute later
+        await (await s.connection()).execute(sa.update(Touch).values(status="sent"))
+        assert (await sweep(s, at(date(2026, 3, 13), 9, 1)))["unanswered"] == 0
+        await s.rollback()
+    assert touch.reply_deadline == bundle.reply_deadline == at(date(2026, 3, 17), 17, 30)
+
+
+async def test_a_touch_moved_past_the_days_message_gets_a_reply_window_from_its_new_day(
+    app: App,
+) -> None:
+    """The day's message went; a new_account that arrives later (an import at 23:00 with
+    the opening date) moves to Wed 03-04 and expects its reply by Fri 03-06."""
+    await seed(app, {"birthday": date(1990, 3, 3)})
+    await plan_day(app, date(2026, 3, 3), now=at(date(2026, 3, 3)))
+    async with app.sessions() as s:
+        await (await s.connection()).execute(sa.update(Bundle).values(status="sent"))
+        customer = await s.get(Customer, "C1")
+        assert customer is not None
+        customer.opened_on = date(2026, 3, 2)
+        s.add(customer)
+        await s.commit()
+    await plan_day(app, date(2026, 3, 3), now=at(date(2026, 3, 3), 23))
+    (moved,) = [t for t in await touches(app) if t.kind == "new_account"]
+    assert (moved.status, moved.due_on, moved.due_at) == (
+        "planned", date(2026, 3, 4), at(date(2026, 3, 4), 9, 0))
+    assert moved.reply_deadline == at(date(2026, 3, 6), 17, 30)
