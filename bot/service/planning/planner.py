@@ -50,12 +50,19 @@ class Planner:
         self.ctx = ctx
         self.dialect = session.bind.dialect.name if session.bind else "sqlite"
         self.skipped = 0
+        self.inserted = 0
 
     async def _insert(self, select_stmt: sa.Select[Any]) -> int:
         stmt = insert_ignoring(self.dialect, T, TOUCH_COLUMNS, select_stmt,
                                ["customer_id", "dedupe_key"])
         result = await execute(self.session, stmt)
-        return max(getattr(result, "rowcount", 0) or 0, 0)
+        count = max(getattr(result, "rowcount", 0) or 0, 0)
+        self.inserted += count
+        return count
+
+    async def _analyze(self) -> None:
+        for table in ("customer", "touch", "bundle"):
+            await execute(self.session, sa.text(f"ANALYZE {table}"))
 
     def _status(self, kind: str) -> Any:
         return status_and_reason(kind, day=self.ctx.day, past=self.ctx.past,
@@ -133,6 +140,9 @@ class Planner:
         ))
         if not cal.is_working_day(day):
             return
+        if self.dialect == "postgresql" and self.inserted > 1000:
+            await self._analyze()  # the cap below counts the rows just inserted
+            self.inserted = 0
         due = self.ctx.effective_due()
         activities = [old_activity + timedelta(days=i) for i in range((day - oldest_crossing).days)]
         sla = {a: group.end_of_day(cal, cal.add_working_days(
@@ -154,7 +164,7 @@ class Planner:
                 col(Touch.kind).in_(CALLBACK_KINDS),
                 col(Touch.status).in_(("escalated", "no_channel")),
                 col(Touch.callback_id).is_(None),
-            ))).all()
+            ).order_by(col(Touch.id)))).all()
         for touch, customer in rows:
             sla = touch.sla_due_at or self.ctx.now
             callback = await open_or_join(self.session, customer, "P2",
@@ -167,10 +177,14 @@ class Planner:
         if self.dialect == "postgresql":
             await execute(self.session, sa.text("SELECT pg_advisory_xact_lock(:k)"),
                                        {"k": _LOCK_KEY})
+            await self._analyze()  # stale statistics turn the correlated checks quadratic
         for group in self.ctx.groups:
             await self.birthdays(group)
             await self.holidays(group)
             await self.new_accounts(group)
+            if self.dialect == "postgresql" and self.inserted > 1000:
+                await self._analyze()  # the cap counts touches this run just inserted
+                self.inserted = 0
             await self.dormancy(group)
         await self.human_callbacks()
         if not self.ctx.past:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.bootstrap import App
-from bot.db.models import PlanRun
+from bot.db.models import PlanRun, Touch
 from bot.service.planning.bundling import tidy_loose
 from bot.service.planning.capacity import estimate_capacity
 from bot.service.planning.context import (
@@ -70,7 +71,22 @@ async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
             results.append(result)
             log.info("planned %s%s", day, " (catch-up)" if day < today else "")
     await tidy(app, now)
+    if results and results[-1].day == today:  # tidying may have moved touches to today
+        results[-1].by_kind = await count_day(app, today)
     return results
+
+
+async def count_day(app: App, day: date) -> dict[str, dict[str, int]]:
+    """Touches of a day by kind and status (the `by_kind` of `plan --json`)."""
+    touch = Touch.__table__  # type: ignore[attr-defined]
+    counts: dict[str, dict[str, int]] = {}
+    async with app.sessions() as session:
+        rows = await (await session.connection()).execute(
+            sa.select(touch.c.kind, touch.c.status, sa.func.count())
+            .where(touch.c.due_on == day).group_by(touch.c.kind, touch.c.status))
+        for kind, status, n in rows:
+            counts.setdefault(kind, {})[status] = n
+    return counts
 
 
 async def tidy(app: App, now: datetime) -> None:
@@ -81,5 +97,9 @@ async def tidy(app: App, now: datetime) -> None:
         ctx = PlanContext(day=today, today=today, now=now,
                           calendar=await load_calendar(session), groups=await load_groups(session),
                           reply_days=reply_days(app))
-        await tidy_loose(session, ctx, session.bind.dialect.name if session.bind else "sqlite")
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        if dialect == "postgresql":  # one tidier at a time, like planning
+            await (await session.connection()).execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_326_410_002})
+        await tidy_loose(session, ctx, dialect)
         await session.commit()

@@ -536,3 +536,31 @@ async def test_a_holiday_for_20000_customers_plans_in_linear_time(app: App) -> N
     assert result.by_kind == {"holiday": {"planned": 20_000}}
     assert len(await bundles(app)) == 20_000
     assert seconds < 8, f"{seconds:.1f} s"
+
+
+@pytest.mark.slow
+async def test_greetings_the_working_day_before_and_dormancy_plan_in_linear_time(
+    app: App,
+) -> None:
+    """Budget 8 s. A branch greeting the working day before (offset -1) plans 国庆 on Wed
+    2026-09-30 together with that day's dormancy crossings. The cap's per-customer count of
+    this quarter's touches must not scan the greetings just inserted once per candidate
+    (on PostgreSQL, statistics without this transaction's rows chose exactly that); the
+    installation's first run, with its skipped_backfill rows, is the same case."""
+    now = at(date(2026, 9, 1))
+    async with app.sessions() as s:
+        s.add(Branch(code="SH01", name="SH01", festival_offset_working_days=-1))
+        await s.commit()
+    # Last trades 2026-03-04 … 2026-04-02: every customer crossed 180 days within the last 30.
+    rows = [{"id": f"L{i:05d}", "name": "客户", "branch_code": "SH01",
+             "phone": f"+8529{i:07d}", "telegram_bound": False, "tier": "standard",
+             "locale": "zh-CN", "marketing_consent": True, "status": "active",
+             "opened_on": date(2020, 1, 6), "last_trade_on": date(2026, 3, 4) + timedelta(i % 30),
+             "created_at": now, "updated_at": now} for i in range(30_000)]
+    async with app.engine.begin() as conn:
+        await conn.execute(sa.insert(Customer.__table__), rows)  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    result = await plan_day(app, date(2026, 9, 30), now=at(date(2026, 9, 30)))
+    seconds = time.perf_counter() - started
+    assert result.by_kind == {"holiday": {"planned": 30_000}, "dormancy": {"planned": 30_000}}
+    assert seconds < 8, f"{seconds:.1f} s"

@@ -8,6 +8,7 @@ it waits on the write lock (busy_timeout) and must not fail with "database is lo
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -68,11 +69,19 @@ async def seed_population(app: App) -> None:
         await s.commit()
 
 
+def reasons(raw: str) -> tuple[str, ...]:
+    """A callback's reasons, sorted."""
+    return tuple(sorted(json.loads(raw)))
+
+
 async def planning_rows(app: App) -> dict[str, Counter[tuple[Any, ...]]]:
     """The planning tables without surrogate ids (bundle and callback named by customer)."""
     async with app.engine.connect() as conn:
         bundles = {r.id: (r.customer_id, r.local_date) for r in await conn.execute(sa.select(BU))}
-        callbacks = {r.id: (r.customer_id, r.reasons) for r in await conn.execute(sa.select(CB))}
+        # Reasons as a sorted list: the order they joined in follows the query plan (no
+        # ORDER BY), which differs between two runs; duplicates would still show.
+        callbacks = {r.id: (r.customer_id, reasons(r.reasons))
+                     for r in await conn.execute(sa.select(CB))}
         touch = Counter(
             (r.customer_id, r.dedupe_key, r.kind, r.status, r.reason, r.due_on, r.due_at,
              r.reply_deadline, r.sla_due_at, r.festival, bundles.get(r.bundle_id),
@@ -82,7 +91,7 @@ async def planning_rows(app: App) -> dict[str, Counter[tuple[Any, ...]]]:
                          for r in await conn.execute(sa.select(BU)))
         # Callbacks stamp created_at with the wall clock, not the planner's `now`.
         callback = Counter(
-            (r.customer_id, r.branch_code, r.priority, r.reasons, r.sla_due_at, r.status)
+            (r.customer_id, r.branch_code, r.priority, reasons(r.reasons), r.sla_due_at, r.status)
             for r in await conn.execute(sa.select(CB)))
         planrun = Counter((r.day, r.first_run) for r in await conn.execute(sa.select(PR)))
         opened = (await conn.execute(

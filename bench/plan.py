@@ -1,0 +1,352 @@
+"""Benchmark: planning a day for N synthetic customers, against a bare INSERT … SELECT.
+
+Usage: python bench/plan.py [--customers 1000000] [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
+
+SQLite always runs, on a fresh file; PostgreSQL runs when --database-url names a server
+(the script creates and drops its own database `outreach_bench` there). Each database
+runs in a subprocess of its own, so peak RSS is per database.
+
+Phases, each `plan_day(app, day)` in one transaction, as the scheduler runs it:
+  first run   Mon 2026-09-14, the installation's first day (long-dormant → skipped_backfill)
+  ordinary    Tue 2026-09-15: birthdays, new accounts, dormancy crossings
+  holiday     Thu 2026-10-01 国庆: a greeting for every customer (consent for all)
+  replan      2026-10-01 again, same moment: every row conflicts, nothing new
+  tick        the scheduler's catch-up tick five minutes later (`catch_up`): the day is
+              planned, so only its tidy-up runs; "bundles" counts the bundle rows rewritten
+The baseline of a phase is, in the same process on the same data just before it, a bare
+INSERT … SELECT of the same touch rows with the same per-rule predicates (the dedupe key
+checked with NOT EXISTS) into an unindexed scratch table: no gates, no conflict
+handling, no bundles, no callbacks. ratio = plan seconds / bare seconds (replan and tick:
+against the holiday's bare statement).
+
+On PostgreSQL the bench database gets `statement_timeout` (--statement-timeout, 300 s):
+a planning statement that goes quadratic is recorded as "timeout" and ends that run.
+Default run (1 M customers, both databases): about 3 minutes when planning is linear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
+from sqlmodel.sql.sqltypes import UTCDateTime  # noqa: E402
+
+from bot.bootstrap import App, open_app  # noqa: E402
+from bot.calendars import lunar_to_solar  # noqa: E402
+from bot.db.engine import make_engine  # noqa: E402
+from bot.domain.calendar import WorkingCalendar  # noqa: E402
+from bot.domain.festivals import greetings_due_on  # noqa: E402
+from bot.domain.rules import birthday_key, holiday_key  # noqa: E402
+from bot.service.planning.bundling import BU  # noqa: E402
+from bot.service.planning.context import BranchGroup, load_calendar, load_groups  # noqa: E402
+from bot.service.planning.rules_sql import TOUCH_COLUMNS, C, T  # noqa: E402
+from bot.service.planning.service import catch_up, plan_day  # noqa: E402
+from bot.service.planning.sqlbits import date_text, month_day  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+
+SH = ZoneInfo("Asia/Shanghai")
+BRANCHES = 20
+BENCH_DB = "outreach_bench"
+PHASES = (("first run", date(2026, 9, 14)), ("ordinary", date(2026, 9, 15)),
+          ("holiday", date(2026, 10, 1)), ("replan", date(2026, 10, 1)),
+          ("tick", date(2026, 10, 1)))
+REPEATS = ("replan", "tick")  # nothing new to plan: measured against the holiday's bare
+SEED_DAY = date(2026, 9, 15)
+
+# One synthetic population for both databases: ids C00000000…, 20 branches, birthdays
+# over 40 years, accounts opened over ~5.5 years (≈ N/2000 a day), last trades over
+# 400 days (about half dormant), consent for all, every 50th customer frozen.
+CUSTOMER_COLUMNS = ("id, name, branch_code, phone, telegram_bound, birthday, opened_on, "
+                    "last_trade_on, tier, locale, marketing_consent, status, created_at, updated_at")
+SQLITE_CUSTOMERS = f"""
+WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < :n - 1)
+INSERT INTO customer ({CUSTOMER_COLUMNS})
+SELECT printf('C%08d', i), '客户' || i, printf('B%02d', i % {BRANCHES}),
+       printf('+86138%08d', i), 0,
+       date('1960-01-01', '+' || ((i * 37) % 14600) || ' days'),
+       date(:seed, '-' || (1 + i % 2000) || ' days'),
+       date(:seed, '-' || ((i * 7) % 400) || ' days'),
+       'standard', 'zh-CN', 1, CASE WHEN i % 50 = 0 THEN 'frozen' ELSE 'active' END,
+       :now, :now
+FROM seq
+"""
+PG_CUSTOMERS = f"""
+INSERT INTO customer ({CUSTOMER_COLUMNS})
+SELECT 'C' || lpad(i::text, 8, '0'), '客户' || i, 'B' || lpad((i % {BRANCHES})::text, 2, '0'),
+       '+86138' || lpad(i::text, 8, '0'), false,
+       date '1960-01-01' + (i * 37) % 14600,
+       CAST(:seed AS date) - (1 + i % 2000),
+       CAST(:seed AS date) - (i * 7) % 400,
+       'standard', 'zh-CN', true, CASE WHEN i % 50 = 0 THEN 'frozen' ELSE 'active' END,
+       :now, :now
+FROM generate_series(0, :n - 1) AS i
+"""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def at(day: date, hh: int = 0, mm: int = 5) -> datetime:
+    """Just after local midnight, when the scheduler plans a day."""
+    return datetime.combine(day, dtime(hh, mm), SH)
+
+
+async def seed(app: App, customers: int) -> float:
+    """Branches and customers, set-based; returns seconds."""
+    now = datetime.now(UTC)
+    dialect = app.engine.dialect.name
+    started = time.perf_counter()
+    async with app.engine.begin() as conn:
+        await conn.execute(
+            sa.text("INSERT INTO branch (code, name, timezone, send_window, working_hours, "
+                    "recording_ref_required, festival_offset_working_days, created_at, "
+                    "updated_at) VALUES (:code, :code, 'Asia/Shanghai', '09:00-20:00', "
+                    "'09:00-17:30', :yes, 0, :now, :now)")
+            .bindparams(sa.bindparam("now", type_=UTCDateTime())),
+            [{"code": f"B{b:02d}", "now": now, "yes": True} for b in range(BRANCHES)])
+        statement = sa.text(PG_CUSTOMERS if dialect == "postgresql" else SQLITE_CUSTOMERS)
+        await conn.execute(
+            statement.bindparams(sa.bindparam("now", type_=UTCDateTime()),
+                                 sa.bindparam("seed", type_=sa.Date()) if dialect == "postgresql"
+                                 else sa.bindparam("seed", type_=sa.String())),
+            {"n": customers, "now": now,
+             "seed": SEED_DAY if dialect == "postgresql" else SEED_DAY.isoformat()})
+    if dialect == "postgresql":  # autovacuum would have by the time anyone plans
+        async with app.engine.connect() as conn:
+            await conn.execute(sa.text("ANALYZE"))
+            await conn.commit()
+    return time.perf_counter() - started
+
+
+# -- the bare baseline ------------------------------------------------------------
+
+SCRATCH = sa.Table("bench_scratch", sa.MetaData(),
+                   *(sa.Column(c.name, c.type) for c in T.c if c.name in TOUCH_COLUMNS))
+
+
+def rule_selects(day: date, cal: WorkingCalendar, group: BranchGroup, settings: Settings,
+                 dialect: str, now: datetime) -> list[sa.Select[Any]]:
+    """The planner's candidate rows for `day`, rule by rule, without any gate."""
+    activity = sa.func.coalesce(C.c.last_trade_on, C.c.opened_on)
+    dormancy_key = sa.literal("dormancy:") + date_text(dialect, activity)
+    rules: list[tuple[str, Any, list[Any], str | None]] = []
+    md = [day.strftime("%m-%d")]
+    if (day.month, day.day) == (2, 28) and day.year % 4 != 0:
+        md.append("02-29")
+    rules.append(("birthday", sa.literal(birthday_key(day.year)),
+                  [C.c.birthday.is_not(None), month_day(dialect, C.c.birthday).in_(md)], None))
+    for code, year in sorted(greetings_due_on(day, group.festivals, cal, lunar_to_solar,
+                                              group.offset).items()):
+        rules.append(("holiday", sa.literal(holiday_key(code, year)), [], code))
+    old_activity = day - timedelta(days=settings.dormancy_backfill_days + settings.dormancy_days)
+    rules.append(("dormancy", dormancy_key, [activity < old_activity], None))
+    if cal.is_working_day(day):
+        opened, candidate = [], day - timedelta(days=1)
+        while cal.add_working_days(candidate, settings.new_account_sla_working_days) >= day:
+            opened.append(candidate)
+            candidate -= timedelta(days=1)
+        if opened:
+            rules.append(("new_account", sa.literal("new_account"),
+                          [C.c.opened_on >= min(opened), C.c.opened_on <= max(opened)], None))
+        rules.append(("dormancy", dormancy_key, [
+            activity >= old_activity,
+            activity <= day - timedelta(days=settings.dormancy_days + 1)], None))
+    stamp = sa.literal(now, UTCDateTime())
+    due_at = sa.literal(group.window_utc(day)[0], UTCDateTime())
+    selects = []
+    for kind, key, where, festival in rules:
+        done = sa.exists().where(T.c.customer_id == C.c.id, T.c.dedupe_key == key)
+        selects.append(
+            sa.select(C.c.id, sa.literal(kind), key, sa.literal("planned"), sa.null(),
+                      sa.literal(day, sa.Date()), due_at, sa.null(), sa.null(),
+                      sa.literal(festival, sa.String) if festival else sa.null(), stamp, stamp)
+            .where(C.c.branch_code.in_(group.codes), *where, sa.not_(done)))
+    return selects
+
+
+async def bare_insert(app: App, day: date, now: datetime) -> tuple[float, int]:
+    """Seconds and rows of the bare INSERT … SELECT statements for `day` (one transaction)."""
+    async with app.sessions() as session:
+        cal, groups = await load_calendar(session), await load_groups(session)
+    dialect = app.engine.dialect.name
+    async with app.engine.begin() as conn:
+        await conn.run_sync(SCRATCH.metadata.create_all)
+    rows = 0
+    started = time.perf_counter()
+    async with app.engine.begin() as conn:
+        for group in groups:
+            for select in rule_selects(day, cal, group, app.settings, dialect, now):
+                result = await conn.execute(SCRATCH.insert().from_select(TOUCH_COLUMNS, select))
+                rows += result.rowcount
+    seconds = time.perf_counter() - started
+    async with app.engine.begin() as conn:
+        await conn.run_sync(SCRATCH.metadata.drop_all)
+    return seconds, rows
+
+
+async def count(conn: AsyncConnection, table: str) -> int:
+    """Rows in a table."""
+    return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def run_phases(settings: Settings, customers: int) -> dict[str, Any]:
+    """Seed, then each phase: bare baseline, then the planner; rows, seconds, RSS."""
+    out: dict[str, Any] = {"customers": customers, "phases": []}
+    async with open_app(settings) as app:
+        out["seed_seconds"] = await seed(app, customers)
+        out["seed_rss_mb"] = peak_rss_mb()
+        holiday_bare = 0.0
+        for name, day in PHASES:
+            now = at(day, 0, 10) if name == "tick" else at(day)
+            bare, bare_rows = (0.0, 0) if name in REPEATS else await bare_insert(app, day, now)
+            holiday_bare = bare if name == "holiday" else holiday_bare
+            async with app.engine.connect() as conn:
+                before = (await count(conn, "touch"), await count(conn, "bundle"))
+            started = time.perf_counter()
+            try:
+                if name == "tick":
+                    if await catch_up(app, now=now):
+                        raise RuntimeError("the tick planned a day: the bench's days moved?")
+                else:
+                    await plan_day(app, day, now=now)
+            except DBAPIError as exc:  # PostgreSQL statement_timeout: record it, stop here
+                if "statement timeout" not in str(exc):
+                    raise
+                out["phases"].append({
+                    "phase": name, "day": day.isoformat(), "timeout": True,
+                    "seconds": time.perf_counter() - started, "bare_seconds": bare,
+                    "bare_rows": bare_rows, "peak_rss_mb": peak_rss_mb()})
+                print(f"  {name}: statement timeout", file=sys.stderr)
+                break
+            seconds = time.perf_counter() - started
+            async with app.engine.connect() as conn:
+                after = (await count(conn, "touch"), await count(conn, "bundle"))
+                touches, bundles = after[0] - before[0], after[1] - before[1]
+                if name == "tick":
+                    bundles = int((await conn.execute(
+                        sa.select(sa.func.count()).select_from(BU)
+                        .where(BU.c.updated_at == sa.literal(now, UTCDateTime())))).scalar_one())
+            if name not in REPEATS and bare_rows != touches:
+                print(f"warning: {name}: bare statement made {bare_rows} rows, the planner "
+                      f"{touches}", file=sys.stderr)
+            base = holiday_bare if name in REPEATS else bare
+            out["phases"].append({
+                "phase": name, "day": day.isoformat(), "seconds": seconds, "touches": touches,
+                "bundles": bundles, "bare_seconds": base, "bare_rows": bare_rows,
+                "ratio": seconds / base if base else None, "peak_rss_mb": peak_rss_mb()})
+            print(f"  {settings.database_url.split(':')[0]} {name}: {seconds:.1f} s",
+                  file=sys.stderr)
+    return out
+
+
+# -- databases --------------------------------------------------------------------
+
+async def _admin(url: str, statement: str) -> None:
+    engine = make_engine(make_url(url).set(database="postgres").render_as_string(
+        hide_password=False), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+
+
+def worker(kind: str, customers: int, database_url: str | None, timeout: int
+           ) -> dict[str, Any]:
+    """One database: a fresh SQLite file, or `outreach_bench` created and dropped."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            result = asyncio.run(run_phases(load_settings(_env_file=None, database_url=url),
+                                            customers))
+    else:
+        assert database_url
+        url = make_url(database_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+        asyncio.run(_admin(database_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        asyncio.run(_admin(database_url, f"CREATE DATABASE {BENCH_DB}"))
+        # A planning statement that goes quadratic ends the run instead of hanging it.
+        asyncio.run(_admin(database_url,
+                           f"ALTER DATABASE {BENCH_DB} SET statement_timeout = '{timeout}s'"))
+        try:
+            result = asyncio.run(run_phases(load_settings(_env_file=None, database_url=url),
+                                            customers))
+        finally:
+            asyncio.run(_admin(database_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+    result["db"] = kind
+    return result
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """A Markdown table, ready for BENCHMARKS.md."""
+    lines = ["| db | customers | phase | day | seconds | touches | bundles | bare s | ratio "
+             "| peak RSS MB |", "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['db']} | {r['customers']:,} | seed customers | | "
+                     f"{r['seed_seconds']:.1f} | | | | | {r['seed_rss_mb']:.0f} |")
+        for p in r["phases"]:
+            if p.get("timeout"):
+                lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
+                             f"timeout > {p['seconds']:.0f} | | | {p['bare_seconds']:.2f} | "
+                             f"| {p['peak_rss_mb']:.0f} |")
+                continue
+            ratio = f"{p['ratio']:.2f}" if p["ratio"] is not None else ""
+            lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
+                         f"{p['seconds']:.2f} | {p['touches']:,} | {p['bundles']:,} | "
+                         f"{p['bare_seconds']:.2f} | {ratio} | {p['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server (postgresql+asyncpg://USER@HOST/DB); the "
+                             f"script creates and drops its own database {BENCH_DB} there")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
+    parser.add_argument("--statement-timeout", type=int, default=300,
+                        help="PostgreSQL statement_timeout in seconds (default 300)")
+    parser.add_argument("--worker", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.customers, args.database_url,
+                                args.statement_timeout)))
+        return
+    kinds = ["sqlite"] + (["postgresql"] if args.database_url else [])
+    if args.only:
+        kinds = [args.only]
+    results = []
+    for kind in kinds:
+        cmd = [sys.executable, __file__, "--worker", kind, "--customers", str(args.customers),
+               "--statement-timeout", str(args.statement_timeout)]
+        if args.database_url:
+            cmd += ["--database-url", args.database_url]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{kind}: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
