@@ -50,6 +50,7 @@ from tests.integration.planning.helpers import at, bundles, seed, touches
 PROPERTY = hyp_settings(
     max_examples=int(os.environ.get("PLAN_PROPERTY_EXAMPLES", "30")),
     deadline=None,
+    derandomize=bool(os.environ.get("CI")),  # CI replays fixed examples; local runs explore
     database=None,  # no .hypothesis/ directory in the working tree
     # One database per test function on purpose: each example clears the tables it uses.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
