@@ -1,4 +1,5 @@
-"""The web app and receivers wired to real peers on 127.0.0.1 (Twilio, Telegram, SMTP)."""
+"""The web app and receivers wired to real peers on 127.0.0.1 (Twilio, Telegram, SMTP);
+the peer fixtures themselves are the shared ones of tests/peers/fixtures.py."""
 
 from __future__ import annotations
 
@@ -30,30 +31,6 @@ ZHANG = {"id": "C1", "name": "张三", "phone": "+85291234567", "email": "zhang.
          "telegram_chat_id": "555000111"}
 LEE = {"id": "C2", "name": "Lee", "phone": "+85298765432", "email": "lee@example.com",
        "locale": "en"}
-
-
-@pytest.fixture
-async def twilio_peer() -> AsyncIterator[TwilioPeer]:
-    peer = TwilioPeer()
-    await peer.start()
-    yield peer
-    await peer.stop()
-
-
-@pytest.fixture
-async def telegram_peer() -> AsyncIterator[TelegramPeer]:
-    peer = TelegramPeer()
-    await peer.start()
-    yield peer
-    await peer.stop()
-
-
-@pytest.fixture
-async def smtp_peer() -> AsyncIterator[SmtpPeer]:
-    peer = SmtpPeer()
-    await peer.start()
-    yield peer
-    await peer.stop()
 
 
 def peer_settings(database_url: str, twilio: TwilioPeer, telegram: TelegramPeer, smtp: SmtpPeer,
