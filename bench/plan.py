@@ -13,11 +13,13 @@ Phases, each `plan_day(app, day)` in one transaction, as the scheduler runs it:
   replan      2026-10-01 again, same moment: every row conflicts, nothing new
   tick        the scheduler's catch-up tick five minutes later (`catch_up`): the day is
               planned, so only its tidy-up runs; "bundles" counts the bundle rows rewritten
-The baseline of a phase is, in the same process on the same data just before it, a bare
+Two baselines per phase, in the same process on the same data just before it: a bare
 INSERT … SELECT of the same touch rows with the same per-rule predicates (the dedupe key
-checked with NOT EXISTS) into an unindexed scratch table: no gates, no conflict
-handling, no bundles, no callbacks. ratio = plan seconds / bare seconds (replan and tick:
-against the holiday's bare statement).
+checked with NOT EXISTS), with no gates, no conflict handling, no bundles, no callbacks,
+  bare        into an unindexed scratch table: the floor of reading and writing the rows;
+  bare→touch  into `touch` itself (its unique key, four indexes, three foreign keys), then
+              rolled back: what storing the same rows costs at all.
+ratio = plan seconds / baseline seconds (replan and tick: against the holiday's).
 
 On PostgreSQL the bench database gets `statement_timeout` (--statement-timeout, 300 s):
 a planning statement that goes quadratic is recorded as "timeout" and ends that run.
@@ -184,24 +186,60 @@ def rule_selects(day: date, cal: WorkingCalendar, group: BranchGroup, settings: 
     return selects
 
 
-async def bare_insert(app: App, day: date, now: datetime) -> tuple[float, int]:
-    """Seconds and rows of the bare INSERT … SELECT statements for `day` (one transaction)."""
+async def bare_insert(app: App, day: date, now: datetime) -> tuple[float, float, int]:
+    """The bare INSERT … SELECT statements for `day`, twice: into an unindexed scratch table
+    (the floor) and into `touch` itself, with its indexes and foreign keys, rolled back
+    (what storing these rows costs at all). Returns both times and the rows."""
     async with app.sessions() as session:
         cal, groups = await load_calendar(session), await load_groups(session)
     dialect = app.engine.dialect.name
     async with app.engine.begin() as conn:
         await conn.run_sync(SCRATCH.metadata.create_all)
-    rows = 0
-    started = time.perf_counter()
-    async with app.engine.begin() as conn:
-        for group in groups:
-            for select in rule_selects(day, cal, group, app.settings, dialect, now):
-                result = await conn.execute(SCRATCH.insert().from_select(TOUCH_COLUMNS, select))
-                rows += result.rowcount
-    seconds = time.perf_counter() - started
+    seconds = []
+    for target in (SCRATCH, T):
+        rows = 0
+        started = time.perf_counter()
+        async with app.engine.connect() as conn, conn.begin() as transaction:
+            for group in groups:
+                for select in rule_selects(day, cal, group, app.settings, dialect, now):
+                    result = await conn.execute(
+                        target.insert().from_select(TOUCH_COLUMNS, select))
+                    rows += result.rowcount
+            seconds.append(time.perf_counter() - started)
+            if target is T:
+                await transaction.rollback()
     async with app.engine.begin() as conn:
         await conn.run_sync(SCRATCH.metadata.drop_all)
-    return seconds, rows
+    if dialect == "postgresql":  # the rolled-back rows must not slow the planner down
+        async with app.engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                sa.text("VACUUM touch"))
+    return seconds[0], seconds[1], rows
+
+
+class StatementClock:
+    """--profile: seconds per SQL statement shape, printed per phase (slowest first)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.totals: dict[str, list[float]] = {}
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        shape = " ".join(statement.split())[:110]
+        entry = self.totals.setdefault(shape, [0.0, 0])
+        entry[0] += time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        entry[1] += 1
+
+    def report(self, phase: str, top: int = 8) -> None:
+        rows = sorted(self.totals.items(), key=lambda kv: -kv[1][0])[:top]
+        print(f"  -- {phase}: slowest statements", file=sys.stderr)
+        for shape, (seconds, calls) in rows:
+            print(f"  {seconds:7.2f} s {calls:4d}x  {shape}", file=sys.stderr)
+        self.totals.clear()
 
 
 async def count(conn: AsyncConnection, table: str) -> int:
@@ -209,17 +247,23 @@ async def count(conn: AsyncConnection, table: str) -> int:
     return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
 
-async def run_phases(settings: Settings, customers: int) -> dict[str, Any]:
+async def run_phases(settings: Settings, customers: int, profile: bool = False
+                     ) -> dict[str, Any]:
     """Seed, then each phase: bare baseline, then the planner; rows, seconds, RSS."""
     out: dict[str, Any] = {"customers": customers, "phases": []}
     async with open_app(settings) as app:
         out["seed_seconds"] = await seed(app, customers)
         out["seed_rss_mb"] = peak_rss_mb()
-        holiday_bare = 0.0
+        clock = StatementClock(app.engine) if profile else None
+        holiday_bare = (0.0, 0.0)
         for name, day in PHASES:
             now = at(day, 0, 10) if name == "tick" else at(day)
-            bare, bare_rows = (0.0, 0) if name in REPEATS else await bare_insert(app, day, now)
-            holiday_bare = bare if name == "holiday" else holiday_bare
+            bare, bare_touch, bare_rows = ((0.0, 0.0, 0) if name in REPEATS
+                                           else await bare_insert(app, day, now))
+            if name == "holiday":
+                holiday_bare = (bare, bare_touch)
+            if clock:
+                clock.totals.clear()
             async with app.engine.connect() as conn:
                 before = (await count(conn, "touch"), await count(conn, "bundle"))
             started = time.perf_counter()
@@ -235,10 +279,13 @@ async def run_phases(settings: Settings, customers: int) -> dict[str, Any]:
                 out["phases"].append({
                     "phase": name, "day": day.isoformat(), "timeout": True,
                     "seconds": time.perf_counter() - started, "bare_seconds": bare,
+                    "bare_touch_seconds": bare_touch,
                     "bare_rows": bare_rows, "peak_rss_mb": peak_rss_mb()})
                 print(f"  {name}: statement timeout", file=sys.stderr)
                 break
             seconds = time.perf_counter() - started
+            if clock:
+                clock.report(name)
             async with app.engine.connect() as conn:
                 after = (await count(conn, "touch"), await count(conn, "bundle"))
                 touches, bundles = after[0] - before[0], after[1] - before[1]
@@ -249,11 +296,14 @@ async def run_phases(settings: Settings, customers: int) -> dict[str, Any]:
             if name not in REPEATS and bare_rows != touches:
                 print(f"warning: {name}: bare statement made {bare_rows} rows, the planner "
                       f"{touches}", file=sys.stderr)
-            base = holiday_bare if name in REPEATS else bare
+            base, base_touch = holiday_bare if name in REPEATS else (bare, bare_touch)
             out["phases"].append({
                 "phase": name, "day": day.isoformat(), "seconds": seconds, "touches": touches,
                 "bundles": bundles, "bare_seconds": base, "bare_rows": bare_rows,
-                "ratio": seconds / base if base else None, "peak_rss_mb": peak_rss_mb()})
+                "ratio": seconds / base if base else None,
+                "bare_touch_seconds": base_touch,
+                "ratio_touch": seconds / base_touch if base_touch else None,
+                "peak_rss_mb": peak_rss_mb()})
             print(f"  {settings.database_url.split(':')[0]} {name}: {seconds:.1f} s",
                   file=sys.stderr)
     return out
@@ -271,14 +321,14 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
-def worker(kind: str, customers: int, database_url: str | None, timeout: int
-           ) -> dict[str, Any]:
+def worker(kind: str, customers: int, database_url: str | None, timeout: int,
+           profile: bool = False) -> dict[str, Any]:
     """One database: a fresh SQLite file, or `outreach_bench` created and dropped."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
             result = asyncio.run(run_phases(load_settings(_env_file=None, database_url=url),
-                                            customers))
+                                            customers, profile))
     else:
         assert database_url
         url = make_url(database_url).set(database=BENCH_DB).render_as_string(hide_password=False)
@@ -289,7 +339,7 @@ def worker(kind: str, customers: int, database_url: str | None, timeout: int
                            f"ALTER DATABASE {BENCH_DB} SET statement_timeout = '{timeout}s'"))
         try:
             result = asyncio.run(run_phases(load_settings(_env_file=None, database_url=url),
-                                            customers))
+                                            customers, profile))
         finally:
             asyncio.run(_admin(database_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
     result["db"] = kind
@@ -299,20 +349,23 @@ def worker(kind: str, customers: int, database_url: str | None, timeout: int
 def table(results: list[dict[str, Any]]) -> str:
     """A Markdown table, ready for BENCHMARKS.md."""
     lines = ["| db | customers | phase | day | seconds | touches | bundles | bare s | ratio "
-             "| peak RSS MB |", "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| bare→touch s | ratio | peak RSS MB |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(f"| {r['db']} | {r['customers']:,} | seed customers | | "
-                     f"{r['seed_seconds']:.1f} | | | | | {r['seed_rss_mb']:.0f} |")
+                     f"{r['seed_seconds']:.1f} | | | | | | | {r['seed_rss_mb']:.0f} |")
         for p in r["phases"]:
             if p.get("timeout"):
                 lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
                              f"timeout > {p['seconds']:.0f} | | | {p['bare_seconds']:.2f} | "
-                             f"| {p['peak_rss_mb']:.0f} |")
+                             f"| | | {p['peak_rss_mb']:.0f} |")
                 continue
             ratio = f"{p['ratio']:.2f}" if p["ratio"] is not None else ""
+            ratio_touch = f"{p['ratio_touch']:.2f}" if p["ratio_touch"] is not None else ""
             lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
                          f"{p['seconds']:.2f} | {p['touches']:,} | {p['bundles']:,} | "
-                         f"{p['bare_seconds']:.2f} | {ratio} | {p['peak_rss_mb']:.0f} |")
+                         f"{p['bare_seconds']:.2f} | {ratio} | {p['bare_touch_seconds']:.2f} | "
+                         f"{ratio_touch} | {p['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 
@@ -326,11 +379,13 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
     parser.add_argument("--statement-timeout", type=int, default=300,
                         help="PostgreSQL statement_timeout in seconds (default 300)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print each phase's slowest SQL statements to stderr")
     parser.add_argument("--worker", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.customers, args.database_url,
-                                args.statement_timeout)))
+                                args.statement_timeout, args.profile)))
         return
     kinds = ["sqlite"] + (["postgresql"] if args.database_url else [])
     if args.only:
@@ -339,6 +394,8 @@ def main() -> None:
     for kind in kinds:
         cmd = [sys.executable, __file__, "--worker", kind, "--customers", str(args.customers),
                "--statement-timeout", str(args.statement_timeout)]
+        if args.profile:
+            cmd.append("--profile")
         if args.database_url:
             cmd += ["--database-url", args.database_url]
         started = time.perf_counter()

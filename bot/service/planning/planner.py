@@ -15,10 +15,10 @@ from bot.db.models import Customer, PlanRun, Touch
 from bot.domain.festivals import greetings_due_on
 from bot.domain.rules import birthday_key, holiday_key
 from bot.service.callbacks import open_or_join
-from bot.service.planning import bundling
+from bot.service.planning import bundling, staging
 from bot.service.planning.context import BranchGroup, PlanContext
-from bot.service.planning.rules_sql import TOUCH_COLUMNS, C, T, status_and_reason, touch_select
-from bot.service.planning.sqlbits import case_map, date_text, execute, insert_ignoring, month_day
+from bot.service.planning.rules_sql import C, T, status_and_reason, touch_select
+from bot.service.planning.sqlbits import case_map, date_text, execute, month_day
 from bot.settings import Settings
 
 CALLBACK_KINDS = ("new_account", "dormancy")
@@ -50,18 +50,28 @@ class Planner:
         self.ctx = ctx
         self.dialect = session.bind.dialect.name if session.bind else "sqlite"
         self.skipped = 0
-        self.inserted = 0
 
     async def _insert(self, select_stmt: sa.Select[Any]) -> int:
-        stmt = insert_ignoring(self.dialect, T, TOUCH_COLUMNS, select_stmt,
-                               ["customer_id", "dedupe_key"])
-        result = await execute(self.session, stmt)
-        count = max(getattr(result, "rowcount", 0) or 0, 0)
-        self.inserted += count
-        return count
+        """Stage a rule's rows (those without a touch of that dedupe key yet)."""
+        key = select_stmt.selected_columns[2]
+        result = await execute(self.session,
+                               staging.stage_ignoring_existing(select_stmt, key, C.c.id))
+        return max(getattr(result, "rowcount", 0) or 0, 0)
 
-    async def _analyze(self) -> None:
-        for table in ("customer", "touch", "bundle"):
+    async def _lock(self) -> None:
+        """One planner at a time; on PostgreSQL also fresh statistics where they went stale
+        (stale ones turn the correlated checks quadratic)."""
+        if self.dialect != "postgresql":
+            # Take SQLite's write lock first (waiting on busy_timeout): staging writes only
+            # the temporary database, and a later upgrade to writing could fail instead.
+            await execute(self.session, sa.text("UPDATE planrun SET day = day WHERE 1 = 0"))
+            return
+        await execute(self.session, sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                      {"k": _LOCK_KEY})
+        stale = await execute(self.session, sa.text(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('customer', 'touch', "
+            "'bundle') AND n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000)"))
+        for (table,) in stale.all():
             await execute(self.session, sa.text(f"ANALYZE {table}"))
 
     def _status(self, kind: str) -> Any:
@@ -140,9 +150,6 @@ class Planner:
         ))
         if not cal.is_working_day(day):
             return
-        if self.dialect == "postgresql" and self.inserted > 1000:
-            await self._analyze()  # the cap below counts the rows just inserted
-            self.inserted = 0
         due = self.ctx.effective_due()
         activities = [old_activity + timedelta(days=i) for i in range((day - oldest_crossing).days)]
         sla = {a: group.end_of_day(cal, cal.add_working_days(
@@ -174,18 +181,16 @@ class Planner:
 
     async def run(self, dry_run: bool) -> PlanResult:
         """Plan the day; in a dry run the caller rolls the transaction back."""
-        if self.dialect == "postgresql":
-            await execute(self.session, sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                                       {"k": _LOCK_KEY})
-            await self._analyze()  # stale statistics turn the correlated checks quadratic
+        await self._lock()
+        await staging.create(self.session)
         for group in self.ctx.groups:
             await self.birthdays(group)
             await self.holidays(group)
             await self.new_accounts(group)
-            if self.dialect == "postgresql" and self.inserted > 1000:
-                await self._analyze()  # the cap counts touches this run just inserted
-                self.inserted = 0
             await self.dormancy(group)
+        await staging.write(self.session, self.dialect, self.ctx.day, self.ctx.now,
+                            bundle=not self.ctx.past)
+        await staging.drop(self.session)
         await self.human_callbacks()
         if not self.ctx.past:
             await bundling.bundle_day(self.session, self.ctx, self.dialect)
