@@ -124,7 +124,7 @@ def _walk(tb: TracebackType | None) -> Iterator[TracebackType]:
 
 
 def _prefix(line: int | None) -> tuple[str, str]:
-    return (f"第{line}行:", f"line {line}: ") if line else ("", "")
+    return (f"第{line}行：", f"line {line}: ") if line else ("", "")
 
 
 def describe_error(exc: BaseException) -> str:

@@ -116,7 +116,7 @@ def _scenarios(kind: str, routes: tuple[bool, ...]) -> Iterator[Scenario]:
 
 
 def _line(node: nodes.Node) -> tuple[str, str]:
-    return f"第{node.lineno}行:", f"line {node.lineno}: "
+    return f"第{node.lineno}行：", f"line {node.lineno}: "
 
 
 def _static_problems(ast: nodes.Template, channel: str) -> list[str]:

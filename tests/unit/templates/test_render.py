@@ -18,9 +18,12 @@ from message_templates import (
 from message_templates.telegram import check_html
 from tests.unit.templates.helpers import (
     ALL_MEMBER_SETS,
+    LONG_BRANCH_FESTIVAL,
     LONG_URL,
     SMS_MEMBER_SETS,
-    SMS_OVER_TWO_SEGMENTS,
+    SMS_SAMPLE_IDS,
+    SMS_SAMPLES,
+    sms_over_two_segments,
 )
 
 LINK = re.compile(r"https?://|www\.")
@@ -156,19 +159,33 @@ def test_override_source_replaces_the_default() -> None:
     assert msg.text == "【示例证券】欧阳女士,中秋节快乐!回复TD退订"
 
 
+def _long_sample(
+    kinds: tuple[str, ...], locale: str, festivals: tuple[str, ...], two_way: bool
+) -> dict[str, object]:
+    variables = sample_variables(
+        locale,
+        long=True,
+        public_url=LONG_URL,
+        two_way_sms=two_way,
+        bundle_kinds=kinds,
+        festival_names=festivals,
+    )
+    if festivals:
+        assert variables["festival_name"] == LONG_BRANCH_FESTIVAL
+    return variables
+
+
 @pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("locale", "festivals"), SMS_SAMPLES, ids=SMS_SAMPLE_IDS)
 @pytest.mark.parametrize("kinds", SMS_MEMBER_SETS, ids="+".join)
 def test_default_sms_size_for_the_long_sample(
-    kinds: tuple[str, ...], locale: str, two_way: bool
+    kinds: tuple[str, ...], locale: str, festivals: tuple[str, ...], two_way: bool
 ) -> None:
     """2 segments for the long sample, or exactly the recorded size of a documented exception."""
-    variables = sample_variables(
-        locale, long=True, public_url=LONG_URL, two_way_sms=two_way, bundle_kinds=kinds
-    )
+    variables = _long_sample(kinds, locale, festivals, two_way)
     info = render(kinds, "sms", locale, variables).sms
     assert info is not None and info.encoding == "UCS-2"  # 【】 forces UCS-2, English too
-    expected = SMS_OVER_TWO_SEGMENTS.get((locale, two_way, kinds))
+    expected = sms_over_two_segments(festivals).get((locale, two_way, kinds))
     if expected is None:
         assert info.segments <= 2, info
     else:
@@ -176,22 +193,30 @@ def test_default_sms_size_for_the_long_sample(
 
 
 @pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("locale", "festivals"), SMS_SAMPLES, ids=SMS_SAMPLE_IDS)
 @pytest.mark.parametrize("kinds", SMS_MEMBER_SETS, ids="+".join)
-def test_default_sms_content_rules(kinds: tuple[str, ...], locale: str, two_way: bool) -> None:
-    """One signature, salutation, branch name and opt-out hint; reply kinds invite an answer."""
-    variables = sample_variables(
-        locale, long=True, public_url=LONG_URL, two_way_sms=two_way, bundle_kinds=kinds
-    )
+def test_default_sms_content_rules(
+    kinds: tuple[str, ...], locale: str, festivals: tuple[str, ...], two_way: bool
+) -> None:
+    """One signature, salutation and opt-out hint; reply kinds invite an answer; the branch is
+    named once where there is room (never in bundles on one-way routes or in English)."""
+    variables = _long_sample(kinds, locale, festivals, two_way)
     text = render(kinds, "sms", locale, variables).text
     assert text.startswith(f"【{variables['sms_signature']}】")
     assert text.count("【") == 1
     assert text.count(variables["customer_name"]) == 1
     branch = text.count(variables["branch_name"])
-    assert branch == 1 if len(kinds) > 1 or "new_account" in kinds else branch <= 1
+    if len(kinds) > 1:
+        assert branch == (1 if locale == "zh-CN" and two_way else 0)
+    else:
+        assert branch == 1 if kinds == ("new_account",) else branch <= 1
+    if "holiday" in kinds:
+        assert variables["festival_name"] in text
     if is_marketing(kinds):
         assert text.endswith(variables["opt_out_hint"])
         assert text.lower().count("退订" if locale == "zh-CN" else "opt out") == 1
+    if "new_account" in kinds:
+        assert ("密码" if locale == "zh-CN" else "password") in text
     if {"new_account", "dormancy"} & set(kinds):
         assert "?" in text or "？" in text
         if two_way:

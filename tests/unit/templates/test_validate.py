@@ -5,7 +5,12 @@ import re
 import pytest
 
 from message_templates import BUNDLE, LOCALES, TEMPLATE_KINDS, default_source, validate
-from tests.unit.templates.helpers import LONG_BRANCH_FESTIVAL, LONG_URL, SMS_OVER_TWO_SEGMENTS
+from tests.unit.templates.helpers import (
+    LONG_URL,
+    SMS_SAMPLE_IDS,
+    SMS_SAMPLES,
+    sms_over_two_segments,
+)
 
 GOOD_SMS = "【{{ sms_signature }}】{{ honorific }},值此{{ festival_name }}之际,祝您节日快乐!{{ opt_out_hint }}"
 GOOD_EMAIL = (
@@ -46,19 +51,18 @@ def test_default_email_and_telegram_pass_validation(kind: str, channel: str, loc
     assert validate(default_source(kind, channel, locale), kind, channel, locale) == []
 
 
-#: (locale, festival names) for the long-sample SMS checks: Chinese also with a branch festival
-#: at the longest name a branch may configure.
-SMS_SAMPLES = [("zh-CN", ()), ("zh-CN", (LONG_BRANCH_FESTIVAL,)), ("en", ())]
 _TOO_LONG = re.compile(
     r"^短信过长:.*需 (\d+) 条,超过上限 2 条\(组合 ([a-z_+]+),(双|单)向线路,长样本\)"
 )
 
 
-def _over_two_segments(locale: str, two_way: bool, kind: str) -> dict[tuple[str, ...], int]:
-    """The documented exceptions validation must report for this template and route."""
+def _over_two_segments(
+    locale: str, festivals: tuple[str, ...], two_way: bool, kind: str
+) -> dict[tuple[str, ...], int]:
+    """The documented exceptions validation must report for this template, sample and route."""
     return {
         kinds: segments
-        for (loc, route, kinds), segments in SMS_OVER_TWO_SEGMENTS.items()
+        for (loc, route, kinds), segments in sms_over_two_segments(festivals).items()
         if loc == locale
         and route == two_way
         and (kinds == (kind,) or (kind == BUNDLE and len(kinds) > 1))
@@ -66,9 +70,7 @@ def _over_two_segments(locale: str, two_way: bool, kind: str) -> dict[tuple[str,
 
 
 @pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
-@pytest.mark.parametrize(
-    ("locale", "festivals"), SMS_SAMPLES, ids=["zh", "zh-branch-festival", "en"]
-)
+@pytest.mark.parametrize(("locale", "festivals"), SMS_SAMPLES, ids=SMS_SAMPLE_IDS)
 @pytest.mark.parametrize("kind", TEMPLATE_KINDS)
 def test_default_sms_fit_two_segments_for_the_long_sample(
     kind: str, locale: str, festivals: tuple[str, ...], two_way: bool
@@ -92,7 +94,7 @@ def test_default_sms_fit_two_segments_for_the_long_sample(
         assert match, problem  # length is the only thing a default may be reported for
         assert (match.group(3) == "双") == two_way
         reported[tuple(match.group(2).split("+"))] = int(match.group(1))
-    assert reported == _over_two_segments(locale, two_way, kind)
+    assert reported == _over_two_segments(locale, festivals, two_way, kind)
 
 
 @pytest.mark.parametrize(
@@ -113,16 +115,16 @@ def test_syntax_error_reports_its_line() -> None:
     )
     problems = _check(source)
     assert len(problems) == 1
-    assert problems[0].startswith("第4行:模板语法错误")
+    assert problems[0].startswith("第4行：模板语法错误")
     assert "line 4: syntax error" in problems[0]
     unclosed = _check("【{{ sms_signature }}】\n{% if two_way_sms %}\n回复TD退订\n{% endfor %}\n")
-    assert unclosed[0].startswith("第4行:")
+    assert unclosed[0].startswith("第4行：")
 
 
 def test_unknown_variable_is_named_with_its_line() -> None:
     problems = _check(GOOD_SMS.replace("{{ honorific }}", "\n{{ customer_nmae }}"))
     assert problems == [
-        "第2行:未知变量 customer_nmae(可用变量见 outreach templates vars) / "
+        "第2行：未知变量 customer_nmae(可用变量见 outreach templates vars) / "
         "line 2: unknown variable customer_nmae (see outreach templates vars)"
     ]
 
@@ -154,7 +156,7 @@ def test_sandbox_escapes_fail_safely(expr: str) -> None:
 
 def test_sandbox_security_error_maps_to_a_message() -> None:
     problems = _check("【{{ sms_signature }}】{{ ''.__class__.__mro__ }}{{ opt_out_hint }}")
-    assert problems[0].startswith("第1行:安全沙箱拦截了模板中不允许的操作")
+    assert problems[0].startswith("第1行：安全沙箱拦截了模板中不允许的操作")
     assert "__class__" in problems[0]
 
 
