@@ -131,11 +131,11 @@ def describe_error(exc: BaseException) -> str:
     """Turn a Jinja or runtime error into one bilingual sentence a branch admin understands."""
     if isinstance(exc, TemplateSyntaxError):
         zh, en = _prefix(exc.lineno)
-        return f"{zh}模板语法错误:{exc.message} / {en}syntax error: {exc.message}"
+        return f"{zh}模板语法错误：{exc.message} / {en}syntax error: {exc.message}"
     zh, en = _prefix(_template_line(exc.__traceback__))
     if isinstance(exc, SecurityError):
         return (
-            f"{zh}安全沙箱拦截了模板中不允许的操作(访问内部属性或方法、修改数据或超大运算):{exc} / "
+            f"{zh}安全沙箱拦截了模板中不允许的操作（访问内部属性或方法、修改数据或超大运算）：{exc} / "
             f"{en}the sandbox blocked an operation templates may not do "
             f"(internal attributes, changing data, huge computations): {exc}"
         )
@@ -143,11 +143,11 @@ def describe_error(exc: BaseException) -> str:
         match = re.search(r"'([^']+)' is undefined", str(exc))
         if match:
             name = match.group(1)
-            return f"{zh}未定义的变量:{name} / {en}undefined variable: {name}"
-        return f"{zh}变量没有这个属性或键:{exc} / {en}no such attribute or key: {exc}"
+            return f"{zh}未定义的变量：{name} / {en}undefined variable: {name}"
+        return f"{zh}变量没有这个属性或键：{exc} / {en}no such attribute or key: {exc}"
     if isinstance(exc, TemplateError):
-        return f"{zh}模板错误:{exc} / {en}template error: {exc}"
+        return f"{zh}模板错误：{exc} / {en}template error: {exc}"
     return (
-        f"{zh}渲染失败:{type(exc).__name__}: {exc} / "
+        f"{zh}渲染失败：{type(exc).__name__}: {exc} / "
         f"{en}rendering failed: {type(exc).__name__}: {exc}"
     )

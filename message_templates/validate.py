@@ -57,7 +57,7 @@ class Scenario:
         if sample and self.long:
             zh.append("长样本")
             en.append("long sample")
-        return ",".join(zh), ", ".join(en)
+        return "，".join(zh), ", ".join(en)
 
 
 def validate(
@@ -127,13 +127,13 @@ def _static_problems(ast: nodes.Template, channel: str) -> list[str]:
             unknown.discard(name_node.name)
             zh, en = _line(name_node)
             problems.append(
-                f"{zh}未知变量 {name_node.name}(可用变量见 outreach templates vars) / "
+                f"{zh}未知变量 {name_node.name}（可用变量见 outreach templates vars） / "
                 f"{en}unknown variable {name_node.name} (see outreach templates vars)"
             )
     for node in ast.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
         zh, en = _line(node)
         problems.append(
-            f"{zh}模板不能引用其他模板(include/extends/import) / "
+            f"{zh}模板不能引用其他模板（include/extends/import） / "
             f"{en}templates cannot include, extend or import other templates"
         )
     blocks = {b.name for b in ast.find_all(nodes.Block)}
@@ -152,7 +152,7 @@ def _escape_problems(ast: nodes.Template) -> list[str]:
         if f.name == "safe":
             zh, en = _line(f)
             problems.append(
-                f"{zh}HTML 模板不允许使用 |safe 过滤器(客户数据必须转义) / "
+                f"{zh}HTML 模板不允许使用 |safe 过滤器（客户数据必须转义） / "
                 f"{en}|safe is not allowed: customer data must stay escaped in HTML"
             )
     for mod in ast.find_all((nodes.EvalContextModifier, nodes.ScopedEvalContextModifier)):
@@ -193,7 +193,7 @@ def _message_problems(
         problems += check_html(msg.html or "")
         if msg.marketing and not any(b.intent == "opt_out" for b in msg.buttons):
             problems.append(
-                f"营销消息须有退订按钮(如“退订 | {BUTTON_PREFIX}opt_out”)({where_zh}) / "
+                f"营销消息须有退订按钮（如“退订 | {BUTTON_PREFIX}opt_out”）（{where_zh}） / "
                 f"marketing messages need an opt-out button ({where_en})"
             )
     return problems
@@ -214,16 +214,16 @@ def _sms_problems(
         expected = OPT_OUT_REPLY[msg.locale] if scenario.two_way else variables["unsubscribe_link"]
         if not tail.endswith(expected):
             problems.append(
-                f"营销短信须以退订提示结尾(建议用 {{{{ opt_out_hint }}}}:双向线路“回复TD退订”,"
-                f"单向线路为退订链接)({where_zh}) / marketing SMS must end with the opt-out hint "
+                f"营销短信须以退订提示结尾（建议用 {{{{ opt_out_hint }}}}：双向线路为“回复TD退订”，"
+                f"单向线路为退订链接）（{where_zh}） / marketing SMS must end with the opt-out hint "
                 f"(use {{{{ opt_out_hint }}}}) ({where_en})"
             )
     info = msg.sms
     if scenario.long and info is not None and info.segments > max_segments:
         where_zh, where_en = scenario.describe(sample=True)
         problems.append(
-            f"短信过长:长样本渲染后 {info.units} 个 {info.encoding} 字符单位,需 {info.segments} 条,"
-            f"超过上限 {max_segments} 条({where_zh}) / SMS too long: the long sample renders to "
+            f"短信过长：长样本渲染后 {info.units} 个 {info.encoding} 字符单位，需 {info.segments} 条，"
+            f"超过上限 {max_segments} 条（{where_zh}） / SMS too long: the long sample renders to "
             f"{info.units} {info.encoding} units = {info.segments} segments, over the limit of "
             f"{max_segments} ({where_en})"
         )

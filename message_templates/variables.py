@@ -28,46 +28,46 @@ class Variable:
 
 
 VARIABLES: Mapping[str, Variable] = {
-    "customer_name": Variable("客户姓名(按导入时的写法)", "Customer name as stored", "欧阳晓燕"),
-    "salutation": Variable("称谓:先生 / 女士 / 空", "Salutation: 先生 / 女士 / empty", "女士"),
+    "customer_name": Variable("客户姓名（按导入时的写法）", "Customer name as stored", "欧阳晓燕"),
+    "salutation": Variable("称谓：先生 / 女士 / 空", "Salutation: 先生 / 女士 / empty", "女士"),
     "honorific": Variable(
-        "称呼:姓 + 先生/女士(复姓完整保留,含“·”的姓名用全名),无称谓时为“尊敬的客户”",
+        "称呼：姓 + 先生/女士（复姓完整保留，含“·”的姓名用全名），无称谓时为“尊敬的客户”",
         "Form of address: 'Mr./Ms. <name as stored>', or 'Customer' without a salutation",
         "欧阳女士 / Ms. 欧阳晓燕",
         derived=True,
     ),
     "branch_name": Variable("营业部名称", "Branch name", "示例证券上海世纪大道营业部"),
     "sms_signature": Variable(
-        "短信签名:报备的公司简称,2–12 字,不含【】",
+        "短信签名：报备的公司简称，2–12 字，不含【】",
         "SMS signature: registered firm short name, 2-12 characters, without 【】",
         "示例证券",
     ),
     "service_phone": Variable("客服电话", "Customer service phone", "400-820-8888"),
-    "festival_name": Variable("节日名称(节日回访)", "Festival name (holiday touch)", "中秋节"),
+    "festival_name": Variable("节日名称（节日回访）", "Festival name (holiday touch)", "中秋节"),
     "days_since_last_trade": Variable(
-        "距上次交易的天数(流失回访)", "Days since the last trade (dormancy touch)", "186"
+        "距上次交易的天数（流失回访）", "Days since the last trade (dormancy touch)", "186"
     ),
     "telegram_link": Variable(
         "绑定 Telegram 的链接", "Link that binds the customer's Telegram", "<PUBLIC_URL>/t/<token>"
     ),
     "unsubscribe_link": Variable("退订链接", "Unsubscribe link", "<PUBLIC_URL>/u/<token>"),
     "two_way_sms": Variable(
-        "短信线路能否接收回复(是则提示“回复TD退订”,否则附退订链接)",
+        "短信线路能否接收回复（是则提示“回复TD退订”，否则附退订链接）",
         "Whether the SMS route takes replies (else the unsubscribe link is used)",
         "true",
     ),
     "opt_out_hint": Variable(
-        "退订提示:回复TD退订 / Reply STOP to opt out,单向线路为“退订：<链接>”",
+        "退订提示：回复TD退订 / Reply STOP to opt out，单向线路为“退订：<链接>”",
         "Opt-out hint: 回复TD退订 / Reply STOP to opt out, or 'Opt out: <link>' on one-way routes",
         "回复TD退订",
         derived=True,
     ),
     "bundle_kinds": Variable(
-        "合并发送的回访类型列表(bundle 模板用,如 ['birthday', 'holiday'])",
+        "合并发送的回访类型列表（bundle 模板用，如 ['birthday', 'holiday']）",
         "Touch kinds merged into one message (bundle template), e.g. ['birthday', 'holiday']",
         "['birthday', 'holiday']",
     ),
-    "locale": Variable("语言:zh-CN 或 en", "Locale: zh-CN or en", "zh-CN"),
+    "locale": Variable("语言：zh-CN 或 en", "Locale: zh-CN or en", "zh-CN"),
 }
 
 OPT_OUT_REPLY = {"zh-CN": "回复TD退订", "en": "Reply STOP to opt out"}

@@ -52,7 +52,7 @@ def test_default_email_and_telegram_pass_validation(kind: str, channel: str, loc
 
 
 _TOO_LONG = re.compile(
-    r"^短信过长:.*需 (\d+) 条,超过上限 2 条\(组合 ([a-z_+]+),(双|单)向线路,长样本\)"
+    r"^短信过长：.*需 (\d+) 条，超过上限 2 条（组合 ([a-z_+]+)，(双|单)向线路，长样本）"
 )
 
 
@@ -124,7 +124,7 @@ def test_syntax_error_reports_its_line() -> None:
 def test_unknown_variable_is_named_with_its_line() -> None:
     problems = _check(GOOD_SMS.replace("{{ honorific }}", "\n{{ customer_nmae }}"))
     assert problems == [
-        "第2行：未知变量 customer_nmae(可用变量见 outreach templates vars) / "
+        "第2行：未知变量 customer_nmae（可用变量见 outreach templates vars） / "
         "line 2: unknown variable customer_nmae (see outreach templates vars)"
     ]
 
