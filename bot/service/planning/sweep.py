@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Bundle, Customer, Touch
+from bot.db.models import Customer, Touch
 from bot.domain.rules import GREETING_KINDS, REPLY_EXPECTED_KINDS
 from bot.service import events
 from bot.service.callbacks import open_or_join
-from bot.service.planning.context import BranchGroup, load_calendar, load_groups
+from bot.service.planning.bundling import BU, moved_to
+from bot.service.planning.context import BranchGroup, PlanContext, load_calendar, load_groups
+from bot.service.planning.rules_sql import C, T
+from bot.service.planning.sqlbits import execute
 
 WENT_OUT = ("sent", "delivered", "unknown")  # unknown: it may have gone; silence still ends in a callback
 
@@ -40,44 +44,46 @@ async def mark_unanswered(session: AsyncSession, now: datetime) -> int:
 async def close_windows(session: AsyncSession, now: datetime,
                         reply_days: dict[str, int] | None = None) -> int:
     """Bundles still unsent when their day's send window closed: greetings expire
-    (never late), callback-type touches move to the next working day."""
+    (never late), callback-type touches move to the next working day. Set-based: after
+    an outage on a holiday this closes a million bundles in a few statements."""
     calendar = await load_calendar(session)
+    groups = await load_groups(session)
+    ctx = PlanContext(day=now.date(), today=now.date(), now=now, calendar=calendar,
+                      groups=groups)
+    if reply_days:
+        ctx.reply_days = {**ctx.reply_days, **reply_days}
     closed = 0
-    for group in await load_groups(session):
-        for bundle in await _unsent_after_window(session, group, now):
-            members = (await session.exec(select(Touch).where(
-                Touch.bundle_id == bundle.id, Touch.status == "planned"))).all()
-            for touch in members:
-                if touch.kind in GREETING_KINDS:
-                    touch.status, touch.reason = "expired", "window_closed"
-                else:
-                    touch.bundle_id = None
-                    touch.due_on = calendar.next_working_day(bundle.local_date)
-                    touch.due_at = group.window_utc(touch.due_on)[0]
-                    days = (reply_days or {}).get(touch.kind, 2)
-                    touch.reply_deadline = group.end_of_day(
-                        calendar, calendar.add_working_days(touch.due_on, days))
-                touch.updated_at = now
-                session.add(touch)
-            bundle.status, bundle.reason, bundle.updated_at = "expired", "window_closed", now
-            session.add(bundle)
-            closed += 1
+    for group in groups:
+        closing = sa.and_(BU.c.status == "planned", BU.c.local_date <= _last_closed_day(group, now),
+                          BU.c.customer_id.in_(sa.select(C.c.id).where(
+                              C.c.branch_code.in_(group.codes))))
+        days = (await execute(session, sa.select(BU.c.local_date).distinct().where(closing))
+                ).scalars().all()
+        if not days:
+            continue
+        members = sa.and_(T.c.status == "planned",
+                          T.c.bundle_id.in_(sa.select(BU.c.id).where(closing)))
+        await execute(session, sa.update(T)
+                      .where(members, T.c.kind.in_(sorted(GREETING_KINDS)))
+                      .values(status="expired", reason="window_closed", updated_at=now))
+        for day in days:
+            on_day = sa.and_(T.c.status == "planned", T.c.bundle_id.in_(
+                sa.select(BU.c.id).where(closing, BU.c.local_date == day)))
+            await execute(session, sa.update(T)
+                          .where(on_day, T.c.kind.not_in(sorted(GREETING_KINDS)))
+                          .values(bundle_id=None,
+                                  **moved_to(ctx, group, calendar.next_working_day(day))))
+        result = await execute(session, sa.update(BU).where(closing).values(
+            status="expired", reason="window_closed", updated_at=now))
+        closed += max(result.rowcount or 0, 0)
     return closed
 
 
-async def _unsent_after_window(
-    session: AsyncSession, group: BranchGroup, now: datetime
-) -> list[Bundle]:
-    """Planned bundles of this group whose local day's window has ended."""
+def _last_closed_day(group: BranchGroup, now: datetime) -> date:
+    """The group's latest local day whose send window has ended."""
     local = now.astimezone(ZoneInfo(group.timezone))
     ended_today = local.time() >= group.send_window.end
-    last_closed_day = local.date() if ended_today else local.date() - timedelta(days=1)
-    return list((await session.exec(
-        select(Bundle).join(Customer, col(Customer.id) == Bundle.customer_id).where(
-            Bundle.status == "planned",
-            col(Bundle.local_date) <= last_closed_day,
-            col(Customer.branch_code).in_(group.codes),
-        ))).all())
+    return local.date() if ended_today else local.date() - timedelta(days=1)
 
 
 async def sweep(session: AsyncSession, now: datetime | None = None,
