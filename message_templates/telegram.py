@@ -80,7 +80,7 @@ class _SubsetChecker(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.problems.append(
-            f"Telegram 不支持自闭合标签 <{tag}/>(换行请直接换行) / "
+            f"Telegram 不支持自闭合标签 <{tag}/>（换行请直接换行） / "
             f"Telegram does not allow <{tag}/> (use a plain line break)"
         )
 
@@ -101,7 +101,7 @@ def check_html(text: str) -> list[str]:
     problems = list(dict.fromkeys(checker.problems))
     if checker.stack:
         problems.append(
-            f"标签未闭合:{', '.join(checker.stack)} / unclosed tags: {', '.join(checker.stack)}"
+            f"标签未闭合：{'、'.join(checker.stack)} / unclosed tags: {', '.join(checker.stack)}"
         )
     if len(text) > MAX_MESSAGE_CHARS:
         problems.append(
@@ -139,14 +139,14 @@ def parse_buttons(block_text: str) -> tuple[list[Button], list[str]]:
         label, sep, code = (part.strip() for part in line.rpartition("|"))
         if not sep or not label:
             problems.append(
-                f"按钮第{number}行应为“文字 | reply:意图”:{line} / "
+                f"按钮第{number}行应为“文字 | reply:意图”：{line} / "
                 f"button line {number} must be 'label | reply:<intent>': {line}"
             )
             continue
         if not code.startswith(BUTTON_PREFIX) or code.removeprefix(BUTTON_PREFIX) not in INTENTS:
             problems.append(
-                f"按钮“{label}”的回复代码未知:{code}(可用 reply:positive、reply:callback_request、"
-                f"reply:opt_out 等) / unknown reply code for button '{label}': {code}"
+                f"按钮“{label}”的回复代码未知：{code}（可用 reply:positive、reply:callback_request、"
+                f"reply:opt_out 等） / unknown reply code for button '{label}': {code}"
             )
             continue
         buttons.append(Button(label=label, callback_data=code))

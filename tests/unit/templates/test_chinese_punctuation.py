@@ -3,7 +3,8 @@
 A branch admin reads "短信过长：……，需 3 条，超过上限 2 条（组合 holiday，单向线路，长样本）",
 not "短信过长:……,需 3 条,超过上限 2 条(组合 holiday,单向线路,长样本)". English tokens
 embedded in the Chinese (variable names, Jinja's own error text, reply:opt_out) stay as they
-are; only ASCII : , ( ) ; touching a Chinese character is wrong.
+are; only ASCII : , ( ) ; touching a Chinese character is wrong. The one exception is the colon
+of the button prefix reply: — syntax the admin types, so "文字 | reply:意图" keeps it.
 """
 
 import re
@@ -11,11 +12,16 @@ import re
 import pytest
 
 from message_templates import VARIABLES, validate
+from message_templates.telegram import BUTTON_PREFIX
 from tests.unit.templates.helpers import LONG_URL
 
 #: A Chinese character, CJK / full-width punctuation (【】，：（）) or a Chinese quote mark.
 _CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]"
-ASCII_PUNCT_NEXT_TO_CHINESE = re.compile(rf"{_CJK}[:,();]|[:,();]{_CJK}")
+#: The button prefix's own colon ("reply:意图") is code, not Chinese punctuation.
+_PREFIX_WORD = re.escape(BUTTON_PREFIX.removesuffix(":"))
+ASCII_PUNCT_NEXT_TO_CHINESE = re.compile(
+    rf"{_CJK}[:,();]|[,();]{_CJK}|(?<!\b{_PREFIX_WORD}):{_CJK}"
+)
 
 GOOD_SMS = (
     "【{{ sms_signature }}】{{ honorific }}，值此{{ festival_name }}之际，祝您节日快乐！"
@@ -90,6 +96,32 @@ BROKEN = [
         "telegram",
         "退订按钮",
     ),
+    ("unclosed tag", GOOD_TELEGRAM.replace("</b>", ""), "telegram", "标签未闭合"),
+    # This message had no ASCII punctuation even before; kept as a guard.
+    (
+        "disallowed tag",
+        GOOD_TELEGRAM.replace("<b>{{ honorific }}</b>", "<div>{{ honorific }}</div>"),
+        "telegram",
+        "不支持标签 <div>",
+    ),
+    (
+        "self-closing tag",
+        GOOD_TELEGRAM.replace("</b>", "</b><br/>"),
+        "telegram",
+        "不支持自闭合标签 <br/>",
+    ),
+    (
+        "malformed button line",
+        GOOD_TELEGRAM.replace("谢谢 | reply:positive", "谢谢 reply:positive"),
+        "telegram",
+        "按钮第1行",
+    ),
+    (
+        "unknown reply code",
+        GOOD_TELEGRAM.replace("reply:positive", "reply:yes_please"),
+        "telegram",
+        "回复代码未知",
+    ),
 ]
 
 
@@ -135,10 +167,19 @@ def test_variable_descriptions_use_full_width_punctuation(name: str) -> None:
         "短信过长:长样本渲染后 178 个 UCS-2 字符单位,需 3 条,超过上限 2 条(组合 holiday,单向线路,长样本)",
         "称谓:先生 / 女士 / 空",
         "营销消息须有退订按钮(如“退订 | reply:opt_out”)(组合 holiday)",
+        "标签未闭合:b",
+        "Telegram 不支持自闭合标签 <br/>(换行请直接换行)",
+        "按钮第1行应为“文字 | reply:意图”:谢谢 reply:positive",
+        "按钮“谢谢”的回复代码未知:reply:yes_please(可用 reply:positive、reply:opt_out 等)",
     ],
 )
 def test_the_check_flags_the_old_wording(old: str) -> None:
     assert _offences(old) != []
+
+
+@pytest.mark.parametrize("bad", ["意图:reply", "replay:意图", "xreply:意图", "reply(意图"])
+def test_the_reply_prefix_exception_is_narrow(bad: str) -> None:
+    assert _offences(bad) != []
 
 
 @pytest.mark.parametrize(
@@ -148,6 +189,8 @@ def test_the_check_flags_the_old_wording(old: str) -> None:
         "营销消息须有退订按钮（如“退订 | reply:opt_out”）",
         "变量没有这个属性或键：'str object' has no attribute 'nope'",
         "合并发送的回访类型列表（bundle 模板用，如 ['birthday', 'holiday']）",
+        "按钮第1行应为“文字 | reply:意图”：谢谢 reply:positive",
+        "按钮“谢谢”的回复代码未知：reply:好的（可用 reply:positive、reply:opt_out 等）",
     ],
 )
 def test_the_check_leaves_embedded_english_alone(fine: str) -> None:
