@@ -65,3 +65,40 @@ async def test_restart_after_three_days_down_catches_up(app: App) -> None:
     assert await catch_up(app, at(date(2026, 3, 6), 11, 0)) == []
     async with app.sessions() as s:
         assert await s.get(PlanRun, date(2026, 3, 5)) is not None
+
+
+async def test_sweep_closes_each_branch_at_its_own_window_end_and_every_missed_day(
+    app: App,
+) -> None:
+    """Closing is set-based per branch group: a branch whose window ends at 18:00 closes
+    before one ending at 20:00, and after an outage every missed day closes in one tick."""
+    early = {"birthday": date(1990, 3, 3), "opened_on": date(2026, 3, 2)}
+    await seed(app, {"id": "A1", **early}, {"id": "A2", "birthday": date(1990, 3, 4)})
+    await seed(app, {"id": "B1", **early}, branch="SH02", send_window="09:00-18:00")
+    await plan(app, date(2026, 3, 3))
+    await plan(app, date(2026, 3, 4))
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 3), 18, 30)))["expired_bundles"] == 1
+        await s.commit()
+    closed_first = {b.customer_id for b in await bundles(app) if b.status == "expired"}
+    assert closed_first == {"B1"}
+    async with app.sessions() as s:  # nothing ran for a day and a half
+        assert (await sweep(s, at(date(2026, 3, 5), 9, 0)))["expired_bundles"] == 2
+        await s.commit()
+    assert {(b.customer_id, b.local_date, b.status, b.reason) for b in await bundles(app)} == {
+        ("A1", date(2026, 3, 3), "expired", "window_closed"),
+        ("B1", date(2026, 3, 3), "expired", "window_closed"),
+        ("A2", date(2026, 3, 4), "expired", "window_closed"),
+    }
+    made = {(t.customer_id, t.kind): t for t in await touches(app)}
+    for customer in ("A1", "A2", "B1"):
+        assert made[(customer, "birthday")].status == "expired"
+    for customer in ("A1", "B1"):  # moved to the working day after its bundle's day
+        moved = made[(customer, "new_account")]
+        assert (moved.status, moved.due_on, moved.bundle_id) == ("planned", date(2026, 3, 4),
+                                                                 None)
+        assert moved.due_at == at(date(2026, 3, 4), 9, 0)
+        assert moved.reply_deadline == at(date(2026, 3, 6), 17, 30)
+    await catch_up(app, at(date(2026, 3, 5), 10, 0))  # tidy: stranded touches come due today
+    today = {b.customer_id for b in await bundles(app) if b.local_date == date(2026, 3, 5)}
+    assert today == {"A1", "B1"}
