@@ -35,7 +35,7 @@ class BranchGroup:
 
     def end_of_day(self, calendar: WorkingCalendar, day: date) -> datetime:
         """Deadlines end with the working hours of their day."""
-        return calendar.end_of_working_day(day, self.timezone, tuple(self.working_hours))
+        return calendar.end_of_working_day(day, self.timezone, self.working_hours)
 
 
 def festivals_from_json(raw: str | None) -> tuple[tuple[Festival, ...], dict[str, object]]:

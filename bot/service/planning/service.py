@@ -59,7 +59,7 @@ async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
     today = local_today(app.settings.timezone, now)
     async with app.sessions() as session:
         last = (await session.exec(
-            select(PlanRun.day).where(col(PlanRun.day) <= today)
+            select(col(PlanRun.day)).where(col(PlanRun.day) <= today)
             .order_by(col(PlanRun.day).desc()).limit(1))).first()
     results = []
     if last is None or last < today:
