@@ -69,8 +69,13 @@ async def write(session: Any, dialect: str, day: date, now: datetime, bundle: bo
     bundle_table: sa.Table = T.metadata.tables["bundle"]
     planned_today = sa.and_(STAGED.c.status == "planned", STAGED.c.due_on == day)
     if bundle:
-        has_bundle = sa.exists().where(bundle_table.c.customer_id == STAGED.c.customer_id,
-                                       bundle_table.c.local_date == day)
+        # Usually the day has no bundle yet: then no per-customer lookup is needed.
+        any_today = (await execute(session, sa.select(bundle_table.c.id)
+                                   .where(bundle_table.c.local_date == day).limit(1))).first()
+        has_bundle: Any = sa.false()
+        if any_today is not None:
+            has_bundle = sa.exists().where(bundle_table.c.customer_id == STAGED.c.customer_id,
+                                           bundle_table.c.local_date == day)
         per_customer = (
             sa.select(STAGED.c.customer_id, sa.func.min(STAGED.c.due_at).label("due_at"),
                       _flag(REPLY_EXPECTED_KINDS).label("expects_reply"),
