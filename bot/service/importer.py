@@ -210,7 +210,7 @@ class CustomerImporter:
         """Check repeats, merge with stored rows and write one batch in one transaction."""
         self._events: list[dict[str, Any]] = []
         ids = [ln.row.customer_id for ln in lines]
-        seen = dict(
+        seen: dict[str, int] = dict(
             (
                 await self.conn.execute(
                     sa.text("SELECT id, line FROM import_seen WHERE id IN :ids").bindparams(

@@ -53,7 +53,7 @@ def _priority_order() -> Any:
     return sa.case(*((CB.c.priority == p, i) for i, p in enumerate(PRIORITIES)), else_=9)
 
 
-def _claimable(staff: Staff, now: datetime) -> sa.Select[tuple[int]]:
+def _claimable(staff: Staff, now: datetime) -> sa.Select[int]:
     query = (
         sa.select(CB.c.id).select_from(CB.join(CU, CU.c.id == CB.c.customer_id))
         .where(CB.c.status == "open", sa.or_(CB.c.due_at.is_(None), CB.c.due_at <= now),

@@ -86,6 +86,9 @@ async def start_receivers(app: App, *, channels: Channels | None = None, smtp: b
             await _start_smtp(app, receivers)
         adapter = chans.telegram
         if telegram and settings.telegram_bot_token and getattr(adapter, "mode", "log") == "live":
+            from channels.telegram import TelegramChannel  # already loaded: it built the adapter
+
+            assert isinstance(adapter, TelegramChannel)  # the only live Telegram adapter
             if settings.telegram_mode == "polling":
                 receivers.spawn(poll_telegram(adapter, receivers.processor, poll_timeout))
                 log.info("telegram: polling for updates")

@@ -119,9 +119,10 @@ async def render(session: AsyncSession, request: Request) -> str:
 
 def _latency_samples() -> list[str]:
     out = []
+    bounds: tuple[float | str, ...] = (*LATENCY_BUCKETS, "+Inf")
     for channel in sorted(_latency.counts):
         counts = _latency.counts[channel]
-        for bound, n in zip((*LATENCY_BUCKETS, "+Inf"), counts, strict=True):
+        for bound, n in zip(bounds, counts, strict=True):
             le = bound if isinstance(bound, str) else repr(float(bound))
             out.append(f"outreach_send_latency_seconds_bucket{_labels(channel=channel, le=le)} {n}")
         out.append(f"outreach_send_latency_seconds_sum{_labels(channel=channel)} "

@@ -15,7 +15,7 @@ P: sa.Table = PauseFlag.__table__  # type: ignore[attr-defined]
 M: sa.Table = Message.__table__  # type: ignore[attr-defined]
 
 
-def _due(now: datetime) -> sa.Select[tuple[int]]:
+def _due(now: datetime) -> sa.Select[int]:
     """Planned bundles due now, oldest first, skipping paused branches (and a global pause)."""
     branch_paused = sa.exists().where(
         P.c.channel.is_(None), sa.or_(P.c.branch_code.is_(None), P.c.branch_code == C.c.branch_code))

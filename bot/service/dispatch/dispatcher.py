@@ -189,10 +189,10 @@ class Dispatcher:
                 await s.commit()
             for _ in ok:
                 stats.add("sent")
-        for send, result in results:
-            if isinstance(result, SendResult):
+        for send, outcome in results:
+            if isinstance(outcome, SendResult):
                 continue
-            step = await self._failed(send, result)  # type: ignore[arg-type]
+            step = await self._failed(send, outcome)
             stats.add(await self.process(send.bundle_id) if step == "next" else step)
 
     async def _failed(self, send: _Send, exc: Exception) -> str:

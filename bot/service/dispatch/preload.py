@@ -30,7 +30,8 @@ class Preload:
 async def preload(s: AsyncSession, ids: list[int]) -> Preload:
     """Bundles, their customers, branches, pending touches, messages, address blocks and
     channel states."""
-    bundles = {b.id: b for b in (await s.exec(select(Bundle).where(col(Bundle.id).in_(ids)))).all()}
+    bundles = {b.id: b for b in (await s.exec(select(Bundle).where(col(Bundle.id).in_(ids)))).all()
+               if b.id is not None}  # always true for a loaded row; narrows int | None
     customer_ids = {b.customer_id for b in bundles.values()}
     customers = {c.id: c for c in (await s.exec(
         select(Customer).where(col(Customer.id).in_(customer_ids)))).all()}
