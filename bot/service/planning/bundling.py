@@ -49,6 +49,20 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
         await execute(session,
             sa.update(T).where(loose, gone, in_group, T.c.kind.in_(CALLBACK_KINDS))
             .values(**moved_to(ctx, group, nxt)))
+    waiting = (await execute(session, sa.select(sa.func.count()).select_from(T).where(loose))
+               ).scalar_one()
+    if not waiting:
+        return  # the usual scheduler tick: nothing new, nothing rewritten
+    if dialect == "postgresql" and waiting > 1000:
+        # Rows inserted by this transaction are not in the statistics yet: without a fresh
+        # ANALYZE the planner believes the tables are empty and scans them once per touch.
+        await execute(session, sa.text("ANALYZE touch"))
+        await execute(session, sa.text("ANALYZE bundle"))
+    # Bundles waiting to be sent that receive new members (usually none), found before the
+    # new bundles are made, so their flags are recomputed below.
+    joined = (await execute(session, sa.select(BU.c.id).distinct().select_from(
+        T.join(BU, sa.and_(BU.c.customer_id == T.c.customer_id, BU.c.local_date == day)))
+        .where(loose, BU.c.status == "planned"))).scalars().all()
     for group in ctx.groups:
         start = group.window_utc(day)[0]
         members = (
@@ -67,19 +81,6 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
             ["customer_id", "local_date", "status", "due_at", "expects_reply", "reply_deadline",
              "marketing", "attempts", "created_at", "updated_at"],
             members, ["customer_id", "local_date"]))
-    waiting = (await execute(session, sa.select(sa.func.count()).select_from(T).where(loose))
-               ).scalar_one()
-    if not waiting:
-        return  # the usual scheduler tick: nothing new, nothing rewritten
-    if dialect == "postgresql" and waiting > 1000:
-        # Rows inserted by this transaction are not in the statistics yet: without a fresh
-        # ANALYZE the planner believes the tables are empty and scans them once per touch.
-        await execute(session, sa.text("ANALYZE touch"))
-        await execute(session, sa.text("ANALYZE bundle"))
-    # Which bundles that existed before this run receive new members (usually none).
-    joined = (await execute(session, sa.select(BU.c.id).distinct().select_from(
-        T.join(BU, sa.and_(BU.c.customer_id == T.c.customer_id, BU.c.local_date == day)))
-        .where(loose, BU.c.status == "planned", BU.c.created_at < now))).scalars().all()
     # Attach through the unique (customer_id, local_date) index: one lookup per touch, so
     # the plan stays linear whatever the table statistics say.
     target = (sa.select(BU.c.id)

@@ -201,3 +201,29 @@ async def test_touch_due_after_the_days_message_went(app: App) -> None:
     assert (late["holiday"].status, late["holiday"].reason) == ("expired", "daily_limit")
     assert (late["dormancy"].status, late["dormancy"].due_on) == ("planned", date(2026, 3, 4))
     assert len(await bundles(app)) == 1
+
+
+async def test_a_touch_planned_later_the_same_day_joins_the_waiting_bundle(app: App) -> None:
+    """Re-planning after an import (a corrected opened_on) adds a new_account touch to the
+    customer's still-unsent bundle: one message, now expecting a reply; other customers'
+    bundles of the day are untouched and no second bundle appears."""
+    from bot.db.models import Customer
+    from bot.service.planning.service import plan_day
+
+    await seed(app, {"birthday": date(1990, 3, 3)}, {"birthday": date(1991, 3, 3)})
+    await plan(app, date(2026, 3, 3))
+    before = {b.customer_id: b for b in await bundles(app)}
+    assert not before["C1"].expects_reply and before["C1"].marketing
+    async with app.sessions() as s:
+        customer = await s.get(Customer, "C1")
+        assert customer is not None
+        customer.opened_on = date(2026, 3, 2)
+        s.add(customer)
+        await s.commit()
+    await plan_day(app, date(2026, 3, 3), now=at(date(2026, 3, 3), 8, 30))  # before the window
+    after = {b.customer_id: b for b in await bundles(app)}
+    assert {c: b.id for c, b in after.items()} == {c: b.id for c, b in before.items()}
+    assert after["C1"].expects_reply and after["C1"].reply_deadline is not None
+    assert not after["C2"].expects_reply
+    members = {t.kind: t.bundle_id for t in await touches(app) if t.customer_id == "C1"}
+    assert members == {"birthday": after["C1"].id, "new_account": after["C1"].id}
