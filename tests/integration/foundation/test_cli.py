@@ -180,3 +180,21 @@ def test_demo_writes_a_secret_key_when_none_is_set(
     assert first.startswith("OUTREACH_SECRET_KEY=") and len(first.strip()) > 40
     outreach("demo", "--seed-only")
     assert (tmp_path / ".env").read_text() == first
+
+
+def test_check_names_the_default_sms_over_the_segment_limit(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-way unsubscribe link grows with PUBLIC_URL: check says which defaults no
+    longer fit SMS_MAX_SEGMENTS for the long sample, one per line."""
+    monkeypatch.setenv("OUTREACH_PUBLIC_URL", "https://outreach.example-brokerage.com.cn")
+    code, output = outreach("check")
+    assert code == 0, output
+    assert "PUBLIC_URL is 41 characters" in output
+    assert "  dormancy en one-way: 3 (148 units)" in output.splitlines()
+    monkeypatch.setenv("OUTREACH_PUBLIC_URL", "https://a.cn")
+    code, output = outreach("check")
+    assert "dormancy en one-way" not in output  # fits with a short link
+    monkeypatch.setenv("OUTREACH_SMS_MAX_SEGMENTS", "4")
+    code, output = outreach("check")
+    assert "sms templates: every default fits 4 segments for the long sample" in output

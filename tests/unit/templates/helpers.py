@@ -2,22 +2,16 @@
 
 from itertools import combinations
 
-from message_templates.catalog import KINDS, LONGEST_BUNDLE, REALISTIC_BUNDLES, normalize_kinds
+from message_templates.catalog import KINDS
+from message_templates.fit import SMS_MEMBER_SETS as FIT_MEMBER_SETS
 
 LONG_URL = "https://outreach.example-brokerage.com.cn"
 
 #: Every member combination a bundle template must handle, realistic or not.
 ALL_MEMBER_SETS = [c for n in (1, 2, 3, 4) for c in combinations(KINDS, n)]
 
-#: What the default SMS must fit into SMS_MAX_SEGMENTS: each kind, each realistic bundle
-#: and (named on its own, as the issue does) the longest bundle.
-SMS_MEMBER_SETS = list(
-    dict.fromkeys(
-        [(k,) for k in KINDS]
-        + [normalize_kinds(b) for b in sorted(REALISTIC_BUNDLES, key=len)]
-        + [normalize_kinds(LONGEST_BUNDLE)]
-    )
-)
+#: What the default SMS must fit into SMS_MAX_SEGMENTS (see message_templates.fit).
+SMS_MEMBER_SETS = list(FIT_MEMBER_SETS)
 
 #: A branch festival at the longest Chinese name a branch may configure (10 characters).
 LONG_BRANCH_FESTIVAL = "广西壮族三月三歌圩节"
