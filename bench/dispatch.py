@@ -208,9 +208,19 @@ class Phases:
     Diagnostic only (it adds a little overhead); names missing after a refactor are skipped.
     """
 
-    METHODS = ("_prepare", "_send", "_sent")
-    FUNCTIONS = ("claim", "release_stale", "mark_interrupted", "compose", "wait_for_slot",
-                 "_apply_early")
+    #: (module under bot.service.dispatch, class or None for a module function, name)
+    TARGETS = (
+        ("dispatcher", "Dispatcher", "_prepare_batch"),
+        ("dispatcher", "Dispatcher", "_send_batch"),
+        ("dispatcher", "Dispatcher", "_record_batch"),
+        ("dispatcher", None, "claim"),
+        ("dispatcher", None, "release_stale"),
+        ("dispatcher", None, "mark_interrupted"),
+        ("prepare", "Preparer", "prepare"),
+        ("prepare", None, "compose"),
+        ("failover", None, "wait_for_slot"),
+        ("record", None, "_apply_early"),
+    )
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -234,15 +244,16 @@ class Phases:
         setattr(owner, name, timed)
 
     def install(self, engine: Any) -> None:
+        import importlib
+
         from sqlalchemy import event
 
-        from bot.service.dispatch import dispatcher
         from channels.sms_twilio import TwilioSmsChannel
 
-        for name in self.METHODS:
-            self._wrap(dispatcher.Dispatcher, name, name)
-        for name in self.FUNCTIONS:
-            self._wrap(dispatcher, name, name)
+        for module_name, owner_name, name in self.TARGETS:
+            module = importlib.import_module(f"bot.service.dispatch.{module_name}")
+            owner = getattr(module, owner_name) if owner_name else module
+            self._wrap(owner, name, name)
         self._wrap(TwilioSmsChannel, "send", "http send")
 
         def count(*_: Any) -> None:
