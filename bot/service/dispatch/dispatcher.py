@@ -165,8 +165,15 @@ class Dispatcher:
         for send, outcome in results:
             if isinstance(outcome, SendResult):
                 continue
-            step = await self._failover.failed(send, outcome)
-            stats.add(await self.process(send.bundle_id) if step == "next" else step)
+            try:
+                step = await self._failover.failed(send, outcome)
+                stats.add(await self.process(send.bundle_id) if step == "next" else step)
+            except Exception:
+                # One bundle's trouble must not leave the batch's other failures unrecorded:
+                # left `sending` they would pass for interrupted sends and never go again.
+                log.exception("bundle %s: handling a failed send failed; reconciled later",
+                              send.bundle_id)
+                stats.add("error")
 
     async def _release(self, bundle_id: int, at: datetime | None) -> None:
         """In a transaction of its own: the batch's was rolled back."""

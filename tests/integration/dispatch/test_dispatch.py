@@ -227,3 +227,35 @@ async def test_status_callback_at_our_id_settles_an_unknown_send(rig: Rig) -> No
     (message,) = await rows(rig, Message)
     assert (message.provider_id, message.status) == ("SMlate", "delivered")
     assert [t.status for t in await rows(rig, Touch)] == ["sent"]
+
+
+@pytest.mark.parametrize("rig", [{"dispatch_concurrency": 1, "circuit_failures": 50}],
+                         indirect=True)
+async def test_a_failure_handling_one_failed_send_leaves_the_others_handled(rig: Rig) -> None:
+    """In one batch C1's SMS is refused for good and its next channel cannot be composed
+    (an approved email template that breaks at render time, as an old version might);
+    C2's SMS fails transiently. C2 must still get its retry: left `sending`, it would be
+    taken for an interrupted send and never resent, though we know it failed."""
+    from bot.db.models import Staff, Template
+
+    await planned(rig, {"id": "C1", "phone": "+85291234561", "email": "c1@example.com"},
+                  {"id": "C2", "phone": "+85291234562"})
+    async with rig.app.sessions() as s:
+        author = Staff(username="author", role="branch_admin", branch_code="SH01")
+        s.add(author)
+        await s.flush()
+        assert author.id is not None
+        s.add(Template(branch_code="SH01", kind="new_account", channel="email", locale="zh-CN",
+                       version=1, source="{{ 1 // 0 }}", status="active", author_id=author.id))
+        await s.commit()
+    rig.twilio.fail_next(1, 400, code=21610)  # the first request: C1, for good
+    rig.twilio.fail_next(1, 503)  # the second: C2, for now
+    stats = await rig.tick()
+    assert stats.outcomes == {"error": 1, "retry": 1}
+    by_customer = {m.customer_id: m for m in await rows(rig, Message) if m.channel == "sms"}
+    assert by_customer["C2"].status != "sending"
+    c2 = next(b for b in await rows(rig, Bundle) if b.customer_id == "C2")
+    assert c2.next_attempt_at is not None
+    rig.clock.advance(120)
+    assert (await rig.tick()).outcomes.get("sent") == 1
+    assert [m["to"] for m in rig.twilio.messages] == ["+85291234562"]
