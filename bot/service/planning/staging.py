@@ -39,16 +39,19 @@ STAGED_BUNDLES = sa.Table(
 
 async def create(session: Any) -> None:
     """Fresh staging tables for this transaction (dropped at its end)."""
+    await drop(session)
     connection = await session.connection()
     for table in (STAGED, STAGED_BUNDLES):
-        await connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
         await connection.run_sync(lambda sync, t=table: t.create(sync))
 
 
 async def drop(session: Any) -> None:
-    """SQLite keeps temporary tables for the connection's life: drop them when done."""
+    """SQLite keeps temporary tables for the connection's life: drop them when done.
+    Schema-qualified, so a permanent table of the same name could never be dropped."""
+    connection = await session.connection()
+    schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
     for table in (STAGED, STAGED_BUNDLES):
-        await execute(session, sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        await connection.execute(sa.text(f"DROP TABLE IF EXISTS {schema}.{table.name}"))
 
 
 def stage_ignoring_existing(select_stmt: sa.Select[Any], dedupe_key: Any,
