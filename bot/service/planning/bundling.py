@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,8 +109,16 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
 async def tidy_loose(session: AsyncSession, ctx: PlanContext, dialect: str) -> None:
     """Touches left without a bundle on a day already gone (a catch-up moved them to a day
     that was itself missed, or the sweep closed a window after today was planned): greetings
-    expire, callback-type touches become due today; then today's bundles are (re)built."""
+    expire, callback-type touches become due today; then today's bundles are (re)built.
+    Runs on every planning tick, so it also catches anything stranded."""
     today, now = ctx.today, ctx.now
+    # A planned touch inside a bundle that expired (a race the locks should prevent) would
+    # otherwise never be sent nor called about: it is loose again, and handled below.
+    recently_expired = sa.select(BU.c.id).where(  # the (local_date, status) index: a week
+        BU.c.local_date >= today - timedelta(days=7), BU.c.status == "expired")
+    await execute(session, sa.update(T).where(
+        T.c.bundle_id.in_(recently_expired), T.c.status == "planned",
+    ).values(bundle_id=None, updated_at=now))
     stale = sa.and_(T.c.status == "planned", T.c.bundle_id.is_(None), T.c.due_on < today)
     await execute(session, sa.update(T).where(stale, T.c.kind.in_(sorted(GREETING_KINDS)))
                   .values(status="expired", reason="missed_day", updated_at=now))

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from bot.db import engine
 from bot.db.models import Customer, PlanRun, Touch
 from bot.domain.festivals import greetings_due_on
 from bot.domain.rules import birthday_key, holiday_key
@@ -18,11 +19,12 @@ from bot.service.callbacks import open_or_join
 from bot.service.planning import bundling, staging
 from bot.service.planning.context import BranchGroup, PlanContext
 from bot.service.planning.rules_sql import C, T, status_and_reason, touch_select
-from bot.service.planning.sqlbits import case_map, date_text, execute, month_day
+from bot.service.planning.sqlbits import PLANNING_LOCK, case_map, date_text, execute, month_day
 from bot.settings import Settings
 
 CALLBACK_KINDS = ("new_account", "dormancy")
-_LOCK_KEY = 7_326_410_002  # "outreach planning"
+_LOCK_KEY = PLANNING_LOCK  # one name for the tests that hold it
+PLANNER_WAIT_MS = 600_000  # SQLite: how long a planner waits for another to finish
 
 
 @dataclass
@@ -62,9 +64,16 @@ class Planner:
         """One planner at a time; on PostgreSQL also fresh statistics where they went stale
         (stale ones turn the correlated checks quadratic)."""
         if self.dialect != "postgresql":
-            # Take SQLite's write lock first (waiting on busy_timeout): staging writes only
-            # the temporary database, and a later upgrade to writing could fail instead.
-            await execute(self.session, sa.text("UPDATE planrun SET day = day WHERE 1 = 0"))
+            # Take SQLite's write lock first: staging writes only the temporary database, and
+            # a later upgrade to writing could fail instead. Another planner may hold it for
+            # as long as a big day takes (~25 s for a million customers' holiday), so wait
+            # longer than other writers do, then go back to the usual timeout.
+            await execute(self.session, sa.text(f"PRAGMA busy_timeout = {PLANNER_WAIT_MS}"))
+            try:
+                await execute(self.session, sa.text("UPDATE planrun SET day = day WHERE 1 = 0"))
+            finally:
+                await execute(self.session, sa.text(
+                    f"PRAGMA busy_timeout = {engine.SQLITE_BUSY_TIMEOUT_MS}"))
             return
         await execute(self.session, sa.text("SELECT pg_advisory_xact_lock(:k)"),
                       {"k": _LOCK_KEY})

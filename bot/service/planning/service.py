@@ -20,6 +20,7 @@ from bot.service.planning.context import (
     local_today,
 )
 from bot.service.planning.planner import Planner, PlanResult
+from bot.service.planning.sqlbits import PLANNING_LOCK
 
 log = logging.getLogger("outreach.plan")
 
@@ -100,6 +101,6 @@ async def tidy(app: App, now: datetime) -> None:
         dialect = session.bind.dialect.name if session.bind else "sqlite"
         if dialect == "postgresql":  # one tidier at a time, like planning
             await (await session.connection()).execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_326_410_002})
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
         await tidy_loose(session, ctx, dialect)
         await session.commit()

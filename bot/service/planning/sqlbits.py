@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
+#: PostgreSQL transaction-level advisory lock shared by planning, tidying and the sweep.
+PLANNING_LOCK = 7_326_410_002  # "outreach planning"
+
 
 def insert_ignoring(dialect: str, table: sa.Table, columns: list[str], select: Any,
                     conflict: list[str]) -> Any:

@@ -16,7 +16,7 @@ from bot.service.callbacks import open_or_join
 from bot.service.planning.bundling import BU, moved_to
 from bot.service.planning.context import BranchGroup, PlanContext, load_calendar, load_groups
 from bot.service.planning.rules_sql import C, T
-from bot.service.planning.sqlbits import execute
+from bot.service.planning.sqlbits import PLANNING_LOCK, execute
 
 WENT_OUT = ("sent", "delivered", "unknown")  # unknown: it may have gone; silence still ends in a callback
 
@@ -54,28 +54,31 @@ async def close_windows(session: AsyncSession, now: datetime,
         ctx.reply_days = {**ctx.reply_days, **reply_days}
     closed = 0
     for group in groups:
-        closing = sa.and_(BU.c.status == "planned", BU.c.local_date <= _last_closed_day(group, now),
-                          BU.c.customer_id.in_(sa.select(C.c.id).where(
-                              C.c.branch_code.in_(group.codes))))
-        days = (await execute(session, sa.select(BU.c.local_date).distinct().where(closing))
-                ).scalars().all()
-        if not days:
+        in_group = BU.c.customer_id.in_(sa.select(C.c.id).where(C.c.branch_code.in_(group.codes)))
+        # The bundles first: a bundle is closed once, and its members are then handled by
+        # exactly the set this statement closed (marked by this tick's timestamp).
+        result = await execute(session, sa.update(BU).where(
+            BU.c.status == "planned", BU.c.local_date <= _last_closed_day(group, now), in_group,
+        ).values(status="expired", reason="window_closed", updated_at=now))
+        if not max(result.rowcount or 0, 0):
             continue
+        closed += result.rowcount
+        just_closed = sa.and_(BU.c.status == "expired", BU.c.reason == "window_closed",
+                              BU.c.updated_at == now, in_group)
         members = sa.and_(T.c.status == "planned",
-                          T.c.bundle_id.in_(sa.select(BU.c.id).where(closing)))
+                          T.c.bundle_id.in_(sa.select(BU.c.id).where(just_closed)))
         await execute(session, sa.update(T)
                       .where(members, T.c.kind.in_(sorted(GREETING_KINDS)))
                       .values(status="expired", reason="window_closed", updated_at=now))
+        days = (await execute(session, sa.select(BU.c.local_date).distinct().where(just_closed))
+                ).scalars().all()
         for day in days:
             on_day = sa.and_(T.c.status == "planned", T.c.bundle_id.in_(
-                sa.select(BU.c.id).where(closing, BU.c.local_date == day)))
+                sa.select(BU.c.id).where(just_closed, BU.c.local_date == day)))
             await execute(session, sa.update(T)
                           .where(on_day, T.c.kind.not_in(sorted(GREETING_KINDS)))
                           .values(bundle_id=None,
                                   **moved_to(ctx, group, calendar.next_working_day(day))))
-        result = await execute(session, sa.update(BU).where(closing).values(
-            status="expired", reason="window_closed", updated_at=now))
-        closed += max(result.rowcount or 0, 0)
     return closed
 
 
@@ -88,8 +91,11 @@ def _last_closed_day(group: BranchGroup, now: datetime) -> date:
 
 async def sweep(session: AsyncSession, now: datetime | None = None,
                 reply_days: dict[str, int] | None = None) -> dict[str, int]:
-    """One sweep tick; the caller commits."""
+    """One sweep tick; the caller commits. On PostgreSQL it holds the planning lock, so a
+    planner or tidy-up never adds a member to a bundle the sweep is closing."""
     now = now or datetime.now(UTC)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await execute(session, sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
     result = {"unanswered": await mark_unanswered(session, now),
               "expired_bundles": await close_windows(session, now, reply_days)}
     await session.flush()

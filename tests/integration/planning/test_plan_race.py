@@ -184,3 +184,51 @@ async def test_a_planner_waits_for_the_other_instead_of_failing(
         assert result.by_kind
         async with planner.sessions() as s:
             assert (await s.get(PlanRun, day)) is not None
+
+
+async def test_the_sweep_waits_for_a_planner_holding_the_lock(database_url: str) -> None:
+    """A bundle the sweep closes can never gain a member from a planner half-way: on
+    PostgreSQL the sweep takes the planning lock (SQLite serializes every writer anyway)."""
+    from bot.service.planning.planner import _LOCK_KEY
+    from bot.service.planning.sweep import sweep
+
+    async with two_apps(database_url) as (holder, sweeper):
+        if holder.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time by design")
+        async with holder.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+            async def tick() -> dict[str, int]:
+                async with sweeper.sessions() as s:
+                    result = await sweep(s, at(DAYS[0], 20, 0))
+                    await s.commit()
+                return result
+
+            task = asyncio.create_task(tick())
+            await asyncio.sleep(0.5)
+            assert not task.done(), "the sweep did not wait for the planning lock"
+            await conn.commit()
+        assert await task == {"unanswered": 0, "expired_bundles": 0}
+
+
+async def test_a_sqlite_planner_outwaits_the_usual_busy_timeout(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another planner may hold SQLite's write lock for as long as a big day takes (a
+    million customers' holiday: ~25 s), longer than other writers wait: a planner waits
+    it out instead of failing with "database is locked"."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL planners wait on the advisory lock without a timeout")
+    from bot.db import engine
+
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)  # the lock is held 5x longer
+    day = DAYS[0]
+    async with two_apps(database_url) as (holder, planner):
+        await seed_population(holder)
+        async with holder.engine.connect() as conn:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            task = asyncio.create_task(plan_day(planner, day, now=at(day)))
+            await asyncio.sleep(1.0)
+            assert not task.done(), "the planner gave up instead of waiting"
+            await conn.commit()
+        assert (await task).by_kind

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlmodel import select
+
 from bot.bootstrap import App
 from bot.db.models import PlanRun
 from bot.service.planning.service import catch_up
@@ -102,3 +104,29 @@ async def test_sweep_closes_each_branch_at_its_own_window_end_and_every_missed_d
     await catch_up(app, at(date(2026, 3, 5), 10, 0))  # tidy: stranded touches come due today
     today = {b.customer_id for b in await bundles(app) if b.local_date == date(2026, 3, 5)}
     assert today == {"A1", "B1"}
+
+
+async def test_a_touch_stranded_in_an_expired_bundle_moves_on_at_the_next_tick(
+    app: App,
+) -> None:
+    """Belt and braces: if a race ever left a planned touch inside an expired bundle, the
+    next planning tick frees it: the greeting expires, the new account moves to the next
+    working day (and is bundled there), instead of waiting forever."""
+    from bot.db.models import Bundle
+
+    await seed(app, {"birthday": date(1990, 3, 3), "opened_on": date(2026, 3, 2)})
+    await plan(app, date(2026, 3, 3))
+    async with app.sessions() as s:
+        (bundle,) = (await s.exec(select(Bundle))).all()
+        bundle.status, bundle.reason = "expired", "window_closed"
+        s.add(bundle)
+        await s.commit()
+    await catch_up(app, at(date(2026, 3, 3), 20, 5))
+    made = {t.kind: t for t in await touches(app)}
+    assert made["birthday"].status == "expired"
+    assert (made["new_account"].status, made["new_account"].due_on,
+            made["new_account"].bundle_id) == ("planned", date(2026, 3, 4), None)
+    await catch_up(app, at(date(2026, 3, 4), 0, 5))
+    (moved,) = [t for t in await touches(app) if t.kind == "new_account"]
+    day_two = [b for b in await bundles(app) if b.local_date == date(2026, 3, 4)]
+    assert len(day_two) == 1 and moved.bundle_id == day_two[0].id
