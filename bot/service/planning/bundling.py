@@ -17,15 +17,20 @@ from bot.service.planning.sqlbits import case_map, execute, insert_ignoring
 
 BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
 CALLBACK_KINDS = ("new_account", "dormancy")
+DEFAULT_REPLY_WORKING_DAYS = 2
 
 
 def moved_to(ctx: PlanContext, group: Any, day: date) -> dict[str, Any]:
     """Column values for a callback-type touch moved to `day`: due at the window start,
     reply window counted again from the new day (else the sweep calls it unanswered)."""
-    deadlines = {kind: group.end_of_day(ctx.calendar, ctx.calendar.add_working_days(day, n))
-                 for kind, n in ctx.reply_days.items()}
+    def deadline(n: int) -> Any:
+        return group.end_of_day(ctx.calendar, ctx.calendar.add_working_days(day, n))
+
+    deadlines = {kind: deadline(n) for kind, n in ctx.reply_days.items()}
     return {"due_on": day, "due_at": group.window_utc(day)[0],
-            "reply_deadline": case_map(T.c.kind, deadlines, UTCDateTime()),
+            # A kind without a setting of its own gets DOMAIN's usual two working days.
+            "reply_deadline": case_map(T.c.kind, deadlines, UTCDateTime(),
+                                       default=deadline(DEFAULT_REPLY_WORKING_DAYS)),
             "updated_at": ctx.now}
 
 

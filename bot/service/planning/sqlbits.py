@@ -35,13 +35,15 @@ def date_text(dialect: str, column: Any) -> ColumnElement[str]:
     return sa.func.strftime("%Y-%m-%d", column)
 
 
-def case_map(column: Any, mapping: dict[Any, Any], type_: Any) -> ColumnElement[Any]:
-    """CASE column WHEN k THEN v … END, for per-date values computed in Python."""
+def case_map(column: Any, mapping: dict[Any, Any], type_: Any,
+             default: Any = None) -> ColumnElement[Any]:
+    """CASE column WHEN k THEN v … ELSE default END, for per-date values computed in Python."""
+    otherwise = sa.null() if default is None else sa.literal(default, type_)
     if not mapping:
-        return sa.null()
+        return otherwise
     return sa.case(
         *((column == sa.literal(k), sa.literal(v, type_)) for k, v in mapping.items()),
-        else_=sa.null(),
+        else_=otherwise,
     )
 
 

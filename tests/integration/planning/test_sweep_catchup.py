@@ -130,3 +130,27 @@ async def test_a_touch_stranded_in_an_expired_bundle_moves_on_at_the_next_tick(
     (moved,) = [t for t in await touches(app) if t.kind == "new_account"]
     day_two = [b for b in await bundles(app) if b.local_date == date(2026, 3, 4)]
     assert len(day_two) == 1 and moved.bundle_id == day_two[0].id
+
+
+async def test_a_moved_touch_of_a_kind_without_its_own_reply_setting_keeps_a_deadline(
+    app: App,
+) -> None:
+    """Event-driven kinds (asset_movement) have no reply setting of their own yet: moved on
+    by a closed window, they still get DOMAIN's two working days, not a NULL deadline that
+    the sweep would never act on."""
+    from bot.db.models import Bundle, Touch
+
+    await seed(app, {"opened_on": date(2026, 3, 2)})
+    await plan(app, date(2026, 3, 3))
+    async with app.sessions() as s:
+        (bundle,) = (await s.exec(select(Bundle))).all()
+        s.add(Touch(customer_id="C1", kind="asset_movement", dedupe_key="asset_movement:1",
+                    due_on=date(2026, 3, 3), bundle_id=bundle.id))
+        await s.commit()
+    async with app.sessions() as s:
+        assert (await sweep(s, at(date(2026, 3, 3), 20, 0)))["expired_bundles"] == 1
+        await s.commit()
+    moved = {t.kind: t for t in await touches(app)}
+    for kind in ("new_account", "asset_movement"):
+        assert (moved[kind].due_on, moved[kind].reply_deadline) == (
+            date(2026, 3, 4), at(date(2026, 3, 6), 17, 30)), kind
