@@ -5,7 +5,9 @@
 - one proactive message a day: every planned touch due up to today sits in the one
   bundle of its customer and day, and each bundle sums up its members;
 - the SQL gates agree with the pure rule `bot.domain.rules.gate`;
-- the SQL due dates and deadlines agree with the pure date rules of bot.domain.rules.
+- the SQL due dates and deadlines agree with the pure date rules of bot.domain.rules;
+- sweeps, sends and catch-ups never strand a planned touch (in a closed bundle, loose on a
+  gone day, or still waiting after its window closed).
 Plus regressions the sequences led to (catch-up, daily limit, moved touches).
 
 One database per test; each example clears the planning tables (the `event` table is
@@ -282,6 +284,74 @@ def test_replanning_creates_nothing_and_one_message_a_day(
                     if t["kind"] in REPLY_EXPECTED_KINDS and t["status"] == "planned":
                         assert t["reply_deadline"] == at(cal.add_working_days(t["due_on"], 2),
                                                          17, 30), t
+
+    run(body)
+
+
+def assert_nothing_stranded(snap: dict[str, list[Any]], today: date, window_closed: bool
+                            ) -> None:
+    """Every planned touch can still go: its bundle (if any) is waiting, nothing loose is
+    due before today, and once today's window closed nothing of today is still waiting."""
+    bundles = {b["id"]: b for b in snap["bundle"]}
+    for t in snap["touch"]:
+        if t["status"] != "planned":
+            continue
+        if t["bundle_id"] is not None:
+            assert bundles[t["bundle_id"]]["status"] == "planned", (t, bundles[t["bundle_id"]])
+        else:
+            assert t["due_on"] >= today, f"loose planned touch due {t['due_on']} (today {today})"
+        if window_closed:
+            assert t["due_on"] > today, f"still waiting after today's window closed: {t}"
+    if window_closed:
+        assert not [b for b in bundles.values()
+                    if b["status"] == "planned" and b["local_date"] <= today]
+
+
+@PROPERTY
+@given(anchor=st.sampled_from(ANCHORS), first=st.integers(0, 3),
+       gaps=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+       sweeps=st.lists(st.sampled_from((12, 20, 23)), min_size=5, max_size=5),
+       sends=st.lists(st.sampled_from(("none", "half", "all")), min_size=5, max_size=5),
+       population=people())
+def test_sweeps_sends_and_catch_ups_strand_nothing(
+    database_url: str, anchor: date, first: int, gaps: list[int], sweeps: list[int],
+    sends: list[str], population: list[Person],
+) -> None:
+    """Days go by with outages between them; on each some of the day's bundles go out (as
+    the dispatcher would mark them), the sweep runs at noon or after the 20:00 window end,
+    and the next tick tidies: no planned touch is ever left where it cannot go."""
+    todays = list(itertools.accumulate(gaps, lambda d, g: d + timedelta(days=g),
+                                       initial=anchor + timedelta(days=first)))
+    bundle_table, touch_table = TABLES["bundle"], TABLES["touch"]
+
+    async def send_some(app: App, today: date, how: str) -> None:
+        if how == "none":
+            return
+        async with app.engine.begin() as conn:
+            ids = (await conn.execute(sa.select(bundle_table.c.id).where(
+                bundle_table.c.status == "planned", bundle_table.c.local_date == today)
+                .order_by(bundle_table.c.id))).scalars().all()
+            chosen = ids[::2] if how == "half" else ids
+            if chosen:
+                await conn.execute(sa.update(touch_table).where(
+                    touch_table.c.bundle_id.in_(chosen), touch_table.c.status == "planned")
+                    .values(status="sent"))
+                await conn.execute(sa.update(bundle_table).where(
+                    bundle_table.c.id.in_(chosen)).values(status="sent"))
+
+    async def body() -> None:
+        config = load_settings(_env_file=None, database_url=database_url)
+        async with open_app(config, migrate=False) as app:
+            await reset(app)
+            await seed_people(app, population, (True, True), anchor)
+            for today, hour, how in zip(todays, sweeps, sends, strict=False):
+                await catch_up(app, now=at(today))
+                await send_some(app, today, how)
+                async with app.sessions() as s:
+                    await sweep(s, at(today, hour))
+                    await s.commit()
+                await catch_up(app, now=at(today, hour, 5))
+                assert_nothing_stranded(await snapshot(app), today, window_closed=hour >= 20)
 
     run(body)
 
