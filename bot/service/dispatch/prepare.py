@@ -97,6 +97,16 @@ class Preparer:
         messages = pre.messages.setdefault(bundle_id, [])
         retry = next((m for m in messages if m.status == "retry"), None)
         if retry is not None:
+            # Since the last attempt the address may have been found unusable or its route
+            # removed: then that channel is done, and the next one is chosen below.
+            gone = ("address_unusable" if (retry.channel, retry.address) in pre.unusable
+                    else "no_route" if self.channels.adapter(retry.channel, retry.address) is None
+                    else None)
+            if gone:
+                retry.status, retry.error_code, retry.updated_at = "failed", gone, now
+                s.add(retry)
+                retry = None
+        if retry is not None:
             channel, address = retry.channel, retry.address
         else:
             choice = self._choose(customer, messages, pre.unusable)

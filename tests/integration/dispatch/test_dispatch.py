@@ -259,3 +259,44 @@ async def test_a_failure_handling_one_failed_send_leaves_the_others_handled(rig:
     rig.clock.advance(120)
     assert (await rig.tick()).outcomes.get("sent") == 1
     assert [m["to"] for m in rig.twilio.messages] == ["+85291234562"]
+
+
+@pytest.mark.parametrize("rig", [{"circuit_failures": 50}], indirect=True)
+async def test_a_retry_whose_address_became_unusable_goes_to_the_next_channel(rig: Rig) -> None:
+    """Between two attempts the number is found unusable (a later status callback on another
+    message, an operator): the waiting retry is not sent there again, the email goes."""
+    await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
+    rig.twilio.fail_next(1, 503)
+    assert (await rig.tick()).outcomes == {"retry": 1}
+    async with rig.app.sessions() as s:
+        s.add(AddressStatus(channel="sms", address="+85291234567", status="unusable"))
+        await s.commit()
+    rig.clock.advance(60)
+    assert (await rig.tick()).outcomes == {"sent": 1}
+    sms, email = await rows(rig, Message)
+    assert (sms.status, sms.error_code) == ("failed", "address_unusable")
+    assert (email.channel, email.status) == ("email", "sent")
+    assert rig.twilio.messages == []
+
+
+@pytest.mark.parametrize("rig", [{"circuit_failures": 50}], indirect=True)
+async def test_a_retry_whose_route_was_removed_goes_to_the_next_channel(rig: Rig) -> None:
+    """The operator narrows SMS_ROUTES (say, to mainland numbers only) while a Hong Kong SMS
+    waits for its retry: after the restart it goes by email instead of failing forever."""
+    from bot.service.channel_registry import build_channels
+    from bot.service.dispatch.dispatcher import Dispatcher
+
+    await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
+    rig.twilio.fail_next(1, 503)
+    assert (await rig.tick()).outcomes == {"retry": 1}
+    narrowed = rig.app.settings.model_copy(update={"sms_routes": "+86:twilio"})
+    channels = build_channels(narrowed)
+    try:
+        rig.clock.advance(60)
+        stats = await Dispatcher(rig.app, channels, clock=rig.clock).tick()
+    finally:
+        await channels.close()
+    assert stats.outcomes == {"sent": 1}
+    sms, email = await rows(rig, Message)
+    assert (sms.status, sms.error_code) == ("failed", "no_route")
+    assert (email.channel, email.status) == ("email", "sent")
