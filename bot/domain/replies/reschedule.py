@@ -181,6 +181,23 @@ def _cn_int(token: str) -> int:
     return value
 
 
+def _clock_hour(token: str) -> int:
+    """The hour of '三点', '十一点', and of the spoken ranges '三四点', '九十点', '十一二点'
+    (3 or 4, 9 or 10, 11 or 12): the earlier hour, so the call is not late."""
+    values = {**_CN_DIGITS, "十": 10}
+    if all(ch in values for ch in token):
+        digits = [values[ch] for ch in token]
+        if len(digits) == 2 and digits[1] == digits[0] + 1:
+            return digits[0]
+        if len(digits) == 3 and token[0] == "十" and digits[2] == digits[1] + 1:
+            return 10 + digits[1]
+    return _cn_int(token)
+
+
+#: Longer than any callback anyone means ("in 99999999999 hours" is not a request).
+_MAX_RELATIVE = timedelta(days=366)
+
+
 def _relative(norm: str) -> tuple[str, timedelta] | None:
     """'一小时后', '半小时后', '两天后', 'in 2 hours'."""
     match = _RELATIVE_ZH.search(norm)
@@ -188,7 +205,8 @@ def _relative(norm: str) -> tuple[str, timedelta] | None:
         n = 0.5 if match["n"] == "半" else _cn_int(match["n"]) + (0.5 if match["half"] else 0)
         unit = match["unit"]
         minutes = n * (60 if unit in ("小时", "钟头") else 1440 if unit == "天" else 1)
-        return match.group(0), timedelta(minutes=minutes)
+        if minutes <= _MAX_RELATIVE.total_seconds() / 60:
+            return match.group(0), timedelta(minutes=minutes)
     match = _RELATIVE_EN.search(norm)
     if match:
         raw_n = match["n"] or match["n2"]
@@ -197,7 +215,8 @@ def _relative(norm: str) -> tuple[str, timedelta] | None:
                  "half an": 0.5, "a couple of": 2}  # fmt: skip
         n = words[raw_n] if raw_n in words else int(raw_n)
         minutes = n * (60 if unit.startswith("h") else 1440 if unit.startswith("d") else 1)
-        return match.group(0), timedelta(minutes=minutes)
+        if minutes <= _MAX_RELATIVE.total_seconds() / 60:
+            return match.group(0), timedelta(minutes=minutes)
     return None
 
 
@@ -299,7 +318,7 @@ def _clock(norm: str) -> tuple[str, int, int, str | None] | None:
         minute = {"": 0, "半": 30, "一刻": 15, "三刻": 45}.get(raw_m)
         if minute is None:
             minute = _cn_int(raw_m.rstrip("分"))
-        return match.group(0), _cn_int(match["h"]), minute, None
+        return match.group(0), _clock_hour(match["h"]), minute, None
     match = _CLOCK_EN.search(norm)
     if match:
         hour = int(match["h"] or match["h2"])

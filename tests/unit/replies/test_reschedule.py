@@ -22,6 +22,9 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
     ("text", "expected"),
     [
         ("在开会，下午三点后再联系", at(27, 15)),
+        ("下午三四点再联系", at(27, 15)),  # "3 or 4": the earlier hour, today
+        ("明天上午九十点打给我", at(28, 9)),  # "9 or 10", not 90 o'clock
+        ("十一二点打过来", at(27, 11)),
         ("三点半再联系", at(27, 15, 30)),
         ("15:00以后打我电话", at(27, 15)),
         ("明天上午再说吧", at(28, 9)),
@@ -122,3 +125,9 @@ def test_arrival_in_another_zone_is_read_in_the_branch_zone() -> None:
 def test_naive_arrival_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_reschedule("明天", datetime(2026, 11, 27, 10, 15))  # noqa: DTZ001
+
+
+def test_an_absurd_relative_time_is_no_time_not_a_crash() -> None:
+    """"in 99999999999 hours" overflowed a timedelta; now it is simply not a time."""
+    assert parse_reschedule("in 99999999999 hours", ARRIVED, "Asia/Shanghai").at is None
+    assert parse_reschedule("999999999天后", ARRIVED, "Asia/Shanghai").at is None
