@@ -35,6 +35,9 @@ RANK = {"sending": 0, "retry": 0, "unknown": 0, "queued": 1, "sent": 2,
 REQUEUE_FROM = ("sending", "queued", "sent", "delivered", "unknown")
 TOUCH_REQUEUE_FROM = ("sending", "sent", "delivered", "unknown")
 
+#: How long a status callback waits for a dispatcher that is recording the same message.
+SENDER_WAIT_MS = 5_000
+
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
 BUNDLE = Bundle.__table__  # type: ignore[attr-defined]
 EARLY = EarlyStatus.__table__  # type: ignore[attr-defined]
@@ -97,6 +100,8 @@ async def handle_status(
     if applied.outcome != "early":
         return applied
     async with sessions() as session:
+        if our_id and not await _wait_for_sender(session, our_id):
+            return applied  # a sweep applies it later (reconcile.apply_stranded_early)
         message = (await session.exec(select(Message).where(
             Message.channel == channel, Message.provider_id == provider_id,
             Message.direction == "out"))).first()
@@ -105,6 +110,23 @@ async def handle_status(
         settled = await apply_early_statuses(session, message)
         await session.commit()
     return settled[-1] if settled else applied
+
+
+async def _wait_for_sender(session: AsyncSession, our_id: str) -> bool:
+    """PostgreSQL: wait (briefly) for a dispatcher that holds our message row, i.e. has
+    recorded the provider id but not yet committed, so the look that follows sees it.
+    False when the wait timed out."""
+    if session.bind.dialect.name != "postgresql":  # type: ignore[union-attr]
+        return True  # SQLite: one writer at a time, the race cannot happen
+    conn = await session.connection()
+    try:
+        await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{SENDER_WAIT_MS}ms'"))
+        await conn.execute(sa.select(MESSAGE.c.id).where(MESSAGE.c.id == our_id).with_for_update())
+    except sa.exc.DBAPIError:
+        await session.rollback()
+        log.warning("early status for message %s: its sender still holds it", our_id)
+        return False
+    return True
 
 
 async def _settle_unknown(session: AsyncSession, channel: str, provider_id: str, our_id: str,

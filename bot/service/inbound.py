@@ -12,6 +12,7 @@ Only keywords act for now; the classifier and callback queue come later.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -107,12 +108,19 @@ async def match_sender(session: AsyncSession, msg: InboundMessage, settings: Set
             return Match(ours.customer_id, "thread", msg.reply_to_provider_id, answers=ours.id)
         return await _by_address(session, Customer.telegram_chat_id, msg.from_address,
                                  msg.reply_to_provider_id)
+    match = await _by_address(session, Customer.phone, msg.from_address, None)
+    if match.customer_id is None:
+        return match
+    # What it answers: the matched customer's latest touch message (one of a bundle) to this
+    # number. Our own conversation answers (HELP, opt-out confirmations) have no bundle, and
+    # a message to a previous holder of the number belongs to another customer.
     since = utcnow() - timedelta(days=settings.reply_match_days)
     last = (await session.exec(select(Message.id).where(
         Message.channel == msg.channel, Message.address == msg.from_address,
-        Message.direction == "out", Message.created_at >= since,
+        Message.direction == "out", Message.customer_id == match.customer_id,
+        col(Message.bundle_id).is_not(None), Message.created_at >= since,
     ).order_by(col(Message.created_at).desc()))).first()
-    return await _by_address(session, Customer.phone, msg.from_address, None, last)
+    return Match(match.customer_id, match.how, None, answers=last)
 
 
 async def _our_message(session: AsyncSession, channel: str, refs: list[str]) -> Message | None:
@@ -134,6 +142,27 @@ async def _by_address(session: AsyncSession, column: Any, value: str, ref: str |
     return Match(None, "unknown", ref, answers=answers)
 
 
+def strip_nul(value: Any) -> Any:
+    """`value` without NUL characters (PostgreSQL text refuses them), through dicts and lists."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(strip_nul(v) for v in value)
+    return value
+
+
+def clean_inbound(msg: InboundMessage) -> InboundMessage:
+    """Every text field of an inbound message without NUL (quoted-printable =00, a form
+    field, a JSON \\u0000): stored as received otherwise."""
+    changes = {f.name: strip_nul(getattr(msg, f.name)) for f in dataclasses.fields(msg)
+               if f.name != "received_at"}
+    return dataclasses.replace(msg, **changes)
+
+
 class InboundProcessor:
     """Shared by the webhooks, the SMTP receiver and Telegram polling."""
 
@@ -146,6 +175,7 @@ class InboundProcessor:
 
     async def handle(self, msg: InboundMessage) -> Outcome:
         """Store (idempotently), then act; errors while acting are logged, the reply stays stored."""
+        msg = clean_inbound(msg)
         stored = await self._store(msg)
         if stored is None:
             return Outcome(duplicate=True)
@@ -244,17 +274,7 @@ class InboundProcessor:
         locale = customer.locale if customer is not None else "zh-CN"
         text = keywords.keyword_reply(found.intent, locale,
                                       await keywords.branch_info(session, customer))
-        reply = self._reply(msg, row, text, outcome.customer_id, found.intent)
-        if msg.channel == "sms":
-            outcome.twiml = text  # answered in the webhook response; recorded here
-            session.add(Message(id=new_message_id(), direction="out", channel="sms",
-                                customer_id=reply.customer_id, address=reply.to, body=text,
-                                status="sent", in_reply_to=row.id))
-            events.record(session, "reply.sent", f"sms {found.intent} answer (TwiML)",
-                          customer_id=reply.customer_id, channel="sms",
-                          payload={"in_reply_to": row.id, "reason": found.intent})
-        else:
-            outcome.replies.append(reply)
+        self._confirm(session, msg, row, outcome, text, found.intent)
 
     async def _understand(self, session: AsyncSession, msg: InboundMessage, row: Message,
                           customer: Customer, outcome: Outcome) -> None:
@@ -268,6 +288,24 @@ class InboundProcessor:
         for channel, address, text in result.alerts:
             outcome.replies.append(Reply(channel, address, text, customer.id, row.id, "alert",
                                          "【P0】客户否认操作 / customer denies an operation"))
+        if result.confirmation:  # a sentence opt-out/opt-in: confirmed once, like TD/订阅
+            self._confirm(session, msg, row, outcome, result.confirmation, row.intent or "")
+
+    def _confirm(self, session: AsyncSession, msg: InboundMessage, row: Message,
+                 outcome: Outcome, text: str, reason: str) -> None:
+        """Answer on the channel the customer wrote on: SMS in the webhook's TwiML (recorded
+        here), other channels as a reply message."""
+        reply = self._reply(msg, row, text, outcome.customer_id, reason)
+        if msg.channel == "sms":
+            outcome.twiml = text
+            session.add(Message(id=new_message_id(), direction="out", channel="sms",
+                                customer_id=reply.customer_id, address=reply.to, body=text,
+                                status="sent", in_reply_to=row.id))
+            events.record(session, "reply.sent", f"sms {reason} answer (TwiML)",
+                          customer_id=reply.customer_id, channel="sms",
+                          payload={"in_reply_to": row.id, "reason": reason})
+        else:
+            outcome.replies.append(reply)
 
     async def _apply_keyword(self, session: AsyncSession, found: keywords.Keyword,
                              msg: InboundMessage, customer: Customer | None,
@@ -284,7 +322,7 @@ class InboundProcessor:
         if customer is None:
             return False
         return await keywords.restore_consent(session, customer.id, source="reply",
-                                              channel=msg.channel)
+                                              channel=msg.channel, address=msg.from_address)
 
     @staticmethod
     def _reply(msg: InboundMessage, row: Message, text: str, customer_id: str | None,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from bot.bootstrap import App, StartupError
 from bot.service.channel_registry import Channels, build_channels
 from bot.service.delivery import apply_bounce
-from bot.service.inbound import InboundProcessor, Outcome
+from bot.service.inbound import InboundProcessor, Outcome, strip_nul
 from channels.base import ChannelError, InboundMessage
 from channels.email_parse import Bounce
 from channels.email_smtp import InboundSmtpHandler, start_inbound_smtp
@@ -107,6 +107,7 @@ async def _start_smtp(app: App, receivers: Receivers) -> None:
 
     async def on_mail(item: InboundMessage | Bounce) -> None:
         if isinstance(item, Bounce):
+            item = item._replace(**{k: strip_nul(v) for k, v in item._asdict().items()})
             async with app.sessions() as session:
                 await apply_bounce(session, item)
                 await session.commit()

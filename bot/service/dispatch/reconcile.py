@@ -9,17 +9,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bootstrap import App
-from bot.db.models import Bundle, Customer, Message, Touch, utcnow
+from bot.db.models import Bundle, Customer, EarlyStatus, Message, Touch, utcnow
 from bot.service import events
 from bot.service.channel_registry import Channels
+from channels.base import status_from_twilio
 
 log = logging.getLogger("outreach.reconcile")
 AT_LEAST_ONCE_KINDS = frozenset({"asset_movement"})  # service messages
-_TWILIO_STATUS = {"accepted": "queued", "queued": "queued", "sending": "queued", "sent": "sent",
-                  "delivered": "delivered", "undelivered": "failed", "failed": "failed"}
 
 
 async def mark_interrupted(app: App, older_than: datetime) -> int:
@@ -51,7 +52,8 @@ async def mark_interrupted(app: App, older_than: datetime) -> int:
                           customer_id=message.customer_id, channel=message.channel,
                           payload={"message_id": message.id})
         await s.commit()
-        return len(stuck)
+    await apply_stranded_early(app)
+    return len(stuck)
 
 
 async def reconcile_unknown(app: App, channels: Channels) -> int:
@@ -77,7 +79,7 @@ async def reconcile_unknown(app: App, channels: Channels) -> int:
             if match is None:
                 continue
             message.provider_id = match.sid
-            message.status = _TWILIO_STATUS.get(match.status, "sent")
+            message.status = "queued"  # then moved by what Twilio says, as a callback would
             message.updated_at = utcnow()
             s.add(message)
             if message.bundle_id is not None:
@@ -94,6 +96,42 @@ async def reconcile_unknown(app: App, channels: Channels) -> int:
                           customer_id=message.customer_id,
                           branch_code=customer.branch_code if customer else None,
                           channel="sms", payload={"message_id": message.id, "provider_id": match.sid})
+            await s.flush()
+            await _apply_found_status(s, message, match.status, match.error_code)
             settled += 1
         await s.commit()
     return settled
+
+
+async def _apply_found_status(s: AsyncSession, message: Message, status: str,
+                              error_code: int | None) -> None:
+    """Twilio's status for a reconciled send, then any status kept early for it, applied the
+    way a status callback is (a permanent failure: address unusable, next channel)."""
+    from bot.service.delivery import apply_early_statuses, apply_update
+
+    try:
+        update = status_from_twilio(status, error_code)
+    except ValueError:
+        update = None
+    if update is not None:
+        code = str(update.error_code) if update.error_code is not None else None
+        await apply_update(s, message, update, error_code=code)
+    await apply_early_statuses(s, message)
+
+
+async def apply_stranded_early(app: App) -> int:
+    """Statuses kept early whose message has since recorded its provider id (a callback that
+    lost the race with the dispatcher's commit): applied now. Returns how many messages."""
+    from bot.service.delivery import apply_early_statuses
+
+    async with app.sessions() as s:
+        stranded = (await s.exec(select(Message).join(EarlyStatus, sa.and_(
+            EarlyStatus.channel == Message.channel,  # type: ignore[arg-type]
+            EarlyStatus.provider_id == Message.provider_id,  # type: ignore[arg-type]
+        )).where(Message.direction == "out").limit(500))).all()
+        for message in stranded:
+            await apply_early_statuses(s, message)
+        await s.commit()
+    if stranded:
+        log.info("applied early statuses kept for %d recorded messages", len(stranded))
+    return len(stranded)

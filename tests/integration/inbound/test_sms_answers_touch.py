@@ -1,0 +1,27 @@
+"""An SMS reply answers the matched customer's own latest touch (bundle) message."""
+from __future__ import annotations
+
+from bot.db.models import Touch
+from tests.integration.inbound.conftest import ZHANG, Rig, rig, sent_bundle  # noqa: F401
+
+
+async def test_reply_after_help_answer_still_answers_the_touch(rig: Rig) -> None:  # noqa: F811
+    await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMout1", status="delivered")
+    help_answer = await rig.sms("帮助")
+    assert "<Message>" in help_answer.text  # our TwiML answer is recorded as an outbound sms
+    await rig.sms("挺好的，服务很满意，谢谢")
+    reply = next(m for m in await rig.inbound() if m.body.startswith("挺好"))
+    [touch] = await rig.rows(Touch)
+    assert reply.answers_message_id == "msg-1"
+    assert touch.status == "answered"
+
+
+async def test_reply_is_not_linked_to_another_customers_message(rig: Rig) -> None:  # noqa: F811
+    # C2 (Lee) had this number a few days ago; since then it is Zhang's (C1).
+    await sent_bundle(rig.app, "C2", "sms", ZHANG["phone"], "SMout2", status="delivered")
+    await rig.sms("挺好的，谢谢")
+    [reply] = await rig.inbound()
+    [touch] = await rig.rows(Touch)
+    assert reply.customer_id == "C1"
+    assert reply.answers_message_id is None  # not Lee's message
+    assert touch.status == "sent"  # Lee's touch was not answered by Zhang
