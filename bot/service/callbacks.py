@@ -25,7 +25,10 @@ async def open_or_join(
     due_at: datetime | None = None,
     actor: str = "system",
 ) -> Callback:
-    """Return the customer's open callback with this reason joined, creating one if none is open."""
+    """Return the customer's open callback with this reason joined, creating one if none is open.
+
+    `due_at` (a time the customer asked for) is kept on a new callback and moves an open one.
+    """
     current = (
         await session.exec(
             select(Callback)
@@ -58,4 +61,14 @@ async def open_or_join(
         events.record(session, "callback.joined", f"callback {state.priority}: + {reason}",
                       customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
                       payload={"callback_id": current.id, "reason": reason})
+    if due_at is not None and current.due_at != due_at:
+        # The customer asked for a time (reschedule): the open callback moves there too.
+        current.due_at = due_at
+        current.updated_at = utcnow()
+        events.record(session, "callback.rescheduled",
+                      f"callback due {due_at.isoformat()} ({reason})",
+                      customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
+                      payload={"callback_id": current.id, "due_at": due_at.isoformat(),
+                               "reason": reason})
+    session.add(current)
     return current

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Branch, Callback, CallbackAttempt, Customer, Staff, utcnow
+from bot.db.models import Branch, Callback, CallbackAttempt, Customer, Staff, Touch, utcnow
 from bot.domain.callbacks import PRIORITIES
 from bot.domain.masking import mask_phone
 from bot.domain.rules import next_call_slot
@@ -71,6 +71,12 @@ async def claim_next(engine: AsyncEngine, staff: Staff, settings: Settings,
     may_work(staff)
     now = now or utcnow()
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Count + claim must be atomic per agent: concurrent claims by the same agent
+            # queue here (released at commit) so AGENT_MAX_HELD cannot be exceeded.
+            # SQLite serialises writers already.
+            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                sa.func.hashtext(sa.literal(f"agent:{staff.id}")))))
         held = (await conn.execute(sa.select(sa.func.count()).select_from(CB).where(
             CB.c.status == "claimed", CB.c.assignee_id == staff.id))).scalar_one()
         if held >= settings.agent_max_held:
@@ -173,6 +179,8 @@ async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, 
         raise QueueError(f"branch {branch.code} requires the call-recording reference")
     if result.outcome == "follow_up" and result.follow_up_at is None:
         raise QueueError("follow_up needs the agreed time")
+    if result.follow_up_at is not None and result.follow_up_at.utcoffset() is None:
+        raise QueueError("follow_up_at needs a time zone (e.g. 2030-03-04T10:00:00+08:00)")
     session.add(CallbackAttempt(callback_id=callback_id, staff_id=staff.id,  # type: ignore[arg-type]
                                 outcome=result.outcome, dialled=result.dialled,
                                 recording_ref=result.recording_ref, identity=result.identity,
@@ -184,8 +192,7 @@ async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, 
         callback.attempts += 1
         if callback.attempts >= MAX_NO_ANSWER:
             callback.status, callback.closed_at = "unreachable", now
-            reasons = json.loads(callback.reasons)
-            callback.compliance_flag = any(r.startswith("new_account") for r in reasons)
+            callback.compliance_flag = await _concerns_new_account(session, callback)
         else:
             calendar = await load_calendar(session)
             start, _ = next_call_slot(now + timedelta(minutes=1), branch.timezone, calendar)
@@ -205,10 +212,23 @@ async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, 
     return callback
 
 
+async def _concerns_new_account(session: AsyncSession, callback: Callback) -> bool:
+    """Whether a callback is about a new account: any reason naming it (the planner's
+    "new_account_opted_out", the sweep's "unanswered_new_account", …) or a linked
+    new_account touch (a reply that opened it carries only its intent as reason)."""
+    if any("new_account" in r for r in json.loads(callback.reasons)):
+        return True
+    linked = (await session.exec(select(Touch.id).where(
+        Touch.callback_id == callback.id, Touch.kind == "new_account"))).first()
+    return linked is not None
+
+
 async def queue_view(session: AsyncSession, branch: str | None, now: datetime | None = None,
-                     tz: str = "Asia/Shanghai", call_windows: bool = False) -> list[dict[str, Any]]:
+                     tz: str = "Asia/Shanghai", call_windows: bool = False,
+                     viewer: str | None = None) -> list[dict[str, Any]]:
     """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md;
-    `call_windows` adds the call script's next good time to call (话术建议时段)."""
+    `call_windows` adds the call script's next good time to call (话术建议时段).
+    `viewer` (a staff username) hides the customers whose sales_rep they are (独立性原则)."""
     now = now or utcnow()
     query = (select(Callback, Customer, Staff)
              .join(Customer, col(Customer.id) == Callback.customer_id)
@@ -216,6 +236,9 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
              .where(col(Callback.status).in_(("open", "claimed"))))
     if branch:
         query = query.where(Callback.branch_code == branch)
+    if viewer:
+        query = query.where(sa.or_(col(Customer.sales_rep).is_(None),
+                                   col(Customer.sales_rep) != viewer))
     rows = (await session.exec(query)).all()
     rows = sorted(rows, key=lambda r: (PRIORITIES.index(r[0].priority), r[0].sla_due_at, r[0].id))
     zone = ZoneInfo(tz)

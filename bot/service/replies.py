@@ -57,6 +57,9 @@ class ReplyResult:
 
     callback: Callback | None = None
     alerts: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, address, text)
+    # A sentence opt-out/opt-in that changed consent: the one confirmation to send back on the
+    # channel used (the same text the TD/订阅 keyword path sends); None when nothing changed.
+    confirmation: str | None = None
 
 
 async def handle_reply(session: AsyncSession, message: Message, settings: Settings,
@@ -95,6 +98,7 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
                            "confidence": result.confidence, "why": result.reasons[:5]})
     if result.intent in KEYWORD_INTENTS and result.confidence >= settings.classifier_min_confidence:
         session.add(message)
+        await _apply_keyword_intent(session, customer, message, result.intent, now, done)
         return done
     if "opt_out" in result.also and result.intent not in KEYWORD_INTENTS:
         # "再发我就投诉": a complaint that also says stop — the wish to stop is honoured too.
@@ -135,6 +139,27 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
         done.alerts = _alert(session, customer, branch, settings, message)
     done.callback = callback
     return done
+
+
+async def _apply_keyword_intent(session: AsyncSession, customer: Customer, message: Message,
+                                intent: str, now: datetime, done: ReplyResult) -> None:
+    """A sentence the classifier reads as opt-out / opt-in ("我要退订", "please stop texting
+    me", "我想重新订阅") acts exactly like the TD / 订阅 keyword: consent changes on every
+    channel, confirmed once (only when it changed). HELP needs no state change."""
+    from bot.service import keywords
+
+    if intent == "opt_out":
+        changed = await keywords.withdraw_consent(session, customer.id, source="reply",
+                                                  channel=message.channel, now=now)
+    elif intent == "opt_in":
+        changed = await keywords.restore_consent(session, customer.id, source="reply",
+                                                 channel=message.channel, now=now,
+                                                 address=message.address)
+    else:
+        return
+    if changed:
+        done.confirmation = keywords.keyword_reply(
+            intent, customer.locale, await keywords.branch_info(session, customer))
 
 
 async def _join_open(session: AsyncSession, customer: Customer, intent: str,

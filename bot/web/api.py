@@ -19,7 +19,7 @@ from bot.service.queue import (
     release,
     still_working,
 )
-from bot.web.auth import Ctx, CurrentStaff, readable_branch
+from bot.web.auth import Ctx, CurrentStaff, not_own_customer, readable_branch
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -44,7 +44,8 @@ async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = Non
     """Open callbacks, most urgent first (the `queue --json` shape)."""
     scope = readable_branch(staff, branch)
     async with ctx.app.sessions() as s:
-        return await queue_view(s, scope, tz=ctx.app.settings.timezone, call_windows=True)
+        return await queue_view(s, scope, tz=ctx.app.settings.timezone, call_windows=True,
+                                viewer=staff.username)
 
 
 @router.post("/callbacks/claim-next")
@@ -103,6 +104,7 @@ async def customer(customer_id: str, staff: CurrentStaff, ctx: Ctx) -> dict[str,
         if row is None:
             raise HTTPException(404, "no such customer")
         readable_branch(staff, row.branch_code)
+        not_own_customer(staff, row)
         view = await customer_view(s, customer_id, ctx.app.settings)
     assert view is not None
     return view

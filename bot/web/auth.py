@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from bot.db.models import Staff
+from bot.db.models import Customer, Staff
 from bot.service.staff import staff_for_token
 from bot.web.deps import WebContext, context
 
@@ -38,3 +38,10 @@ def readable_branch(staff: Staff, branch: str | None) -> str | None:
             raise HTTPException(403, f"{staff.username} works for branch {staff.branch_code}")
         return staff.branch_code
     return branch
+
+
+def not_own_customer(staff: Staff, customer: Customer) -> None:
+    """Nobody looks up callback results of a customer whose sales_rep they are (独立性原则)."""
+    if customer.sales_rep and customer.sales_rep == staff.username:
+        raise HTTPException(403, f"{staff.username} is this customer's sales rep: "
+                                 "independence rule (独立性原则)")
