@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Branch, ConsentChange, Customer, LinkToken, Message, utcnow
+from bot.db.models import AddressStatus, Branch, ConsentChange, Customer, LinkToken, Message, utcnow
 from bot.domain.replies.normalize import normalize
 from bot.service import events, tokens
 from channels.base import InboundMessage
@@ -36,6 +36,7 @@ BUTTON_INTENTS = {"reply:opt_out": "opt_out", "reply:opt_in": "opt_in", "reply:h
 CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
 LINK = LinkToken.__table__  # type: ignore[attr-defined]
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
+ADDRESS = AddressStatus.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,12 @@ def detect(text: str, *, channel: str, provider_opt_out: str | None = None) -> K
     if provider_opt_out and provider_opt_out.upper() in _TWILIO_TYPES:
         # Twilio tells us it handled STOP/START/HELP (covers YES as an opt-in, too).
         return Keyword(_TWILIO_TYPES[provider_opt_out.upper()], provider_opt_out.lower(), True)
-    word = normalize(text).strip(_EDGE_PUNCT)
+    bare = normalize(text).strip()
+    word = bare.strip(_EDGE_PUNCT)
     if re.search(r"\s", word):
         return None
-    answered = channel == "sms" and word in TWILIO_WORDS
+    # Twilio acts only on the keyword alone ("STOP", not "Stop."): otherwise we answer.
+    answered = channel == "sms" and word in TWILIO_WORDS and bare == word
     for intent, words in (("opt_out", OPT_OUT_WORDS), ("opt_in", OPT_IN_WORDS),
                           ("help", HELP_WORDS)):
         if word in words:
@@ -85,12 +88,36 @@ async def withdraw_consent(
     return True
 
 
+async def usable_again(session: AsyncSession, channel: str, address: str, *, why: str,
+                       statuses: tuple[str, ...] = ("unusable",),
+                       customer_id: str | None = None, now: datetime | None = None) -> bool:
+    """The customer showed that an address we had given up on works (texted START from the
+    number Twilio had blocked after STOP, or linked a chat that had blocked the bot): it is
+    used again. A `wrong_person` mark stays unless `statuses` names it."""
+    now = now or utcnow()
+    conn = await session.connection()
+    result = await conn.execute(sa.update(ADDRESS).where(
+        ADDRESS.c.channel == channel, ADDRESS.c.address == address,
+        ADDRESS.c.status.in_(statuses),
+    ).values(status="ok", reason=why, changed_at=now))
+    if result.rowcount != 1:
+        return False
+    events.record(session, "address.usable_again", f"{channel} address usable again ({why})",
+                  customer_id=customer_id, channel=channel, payload={"why": why})
+    return True
+
+
 async def restore_consent(
     session: AsyncSession, customer_id: str, *, source: str, channel: str | None,
-    actor: str = "customer", now: datetime | None = None,
+    actor: str = "customer", now: datetime | None = None, address: str | None = None,
 ) -> bool:
-    """Restore marketing consent (START/订阅); False when it was already given."""
+    """Restore marketing consent (START/订阅); False when it was already given. With the
+    `address` the customer wrote from, that address is usable again too (Twilio lifts its
+    STOP block on START)."""
     now = now or utcnow()
+    if channel and address:
+        await usable_again(session, channel, address, why=f"opt-in by {source}",
+                           customer_id=customer_id, now=now)
     conn = await session.connection()
     not_given = sa.or_(
         CUSTOMER.c.opted_out_at.is_not(None),
@@ -133,6 +160,10 @@ async def bind_telegram(session: AsyncSession, msg: InboundMessage, row_id: str,
                                        telegram_bound=True, updated_at=now))
             await conn.execute(sa.update(MESSAGE).where(MESSAGE.c.id == row_id)
                                .values(customer_id=token.customer_id))
+            # The customer's own link proves the chat is theirs and reachable again.
+            await usable_again(session, "telegram", msg.from_address, why="linked again",
+                               statuses=("unusable", "wrong_person"),
+                               customer_id=token.customer_id, now=now)
             events.record(session, "telegram.bound", "Telegram chat linked by deep link",
                           customer_id=token.customer_id, actor="customer",
                           channel="telegram", payload={"message_id": row_id})

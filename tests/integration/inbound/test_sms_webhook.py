@@ -49,6 +49,15 @@ async def test_td_and_tuiding_are_confirmed_in_twiml_once(rig: Rig, word: str) -
     assert [a.address for a in answers] == [ZHANG["phone"]]  # the TwiML answer is recorded
 
 
+async def test_stop_with_punctuation_is_confirmed_by_us(rig: Rig) -> None:
+    """Twilio acts only on the bare keyword: "Stop." still opts out, and since Twilio sent no
+    confirmation (no OptOutType), we do, once."""
+    first = await rig.sms("Stop.")
+    assert "<Message>" in first.text and "您已退订" in first.text
+    assert (await rig.customer("C1")).opted_out_at is not None
+    assert (await rig.sms("Stop.")).text == EMPTY
+
+
 async def test_second_stop_after_td_changes_nothing(rig: Rig) -> None:
     await rig.sms("TD")
     assert (await rig.sms("STOP")).text == EMPTY
