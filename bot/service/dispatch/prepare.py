@@ -16,8 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Bundle, Customer, LinkToken, Message, PauseFlag
-from bot.domain.rules import MARKETING_KINDS, parse_window, window_bounds_utc
+from bot.db.models import Bundle, Customer, LinkToken, Message, PauseFlag, Touch
+from bot.domain.rules import (
+    ACTIVE_ONLY_KINDS,
+    MARKETING_KINDS,
+    birthday_greeting_date,
+    parse_window,
+    window_bounds_utc,
+)
 from bot.service import pause as pause_flags
 from bot.service.channel_registry import CHANNEL_NAMES, Channels
 from bot.service.customers import effective_consent
@@ -53,6 +59,20 @@ def release_in(bundle: Bundle, at: datetime | None, now: datetime) -> None:
     bundle.claimed_at, bundle.updated_at = None, now
 
 
+def no_longer_due(touch: Touch, customer: Customer) -> str | None:
+    """Why a planned touch must not go after all, judged on the customer as they are now:
+    an import since planning may have closed the account (or recorded a death), or
+    corrected the birthday the greeting was planned for."""
+    status = customer.status or "active"
+    if status == "deceased" or (touch.kind in ACTIVE_ONLY_KINDS and status != "active"):
+        return f"status_{status}_at_send"
+    if touch.kind == "birthday" and (
+            customer.birthday is None
+            or birthday_greeting_date(customer.birthday, touch.due_on.year) != touch.due_on):
+        return "birthday_changed"
+    return None
+
+
 class Preparer:
     """Decides what a claimed bundle does next; writes only through the caller's session."""
 
@@ -85,13 +105,18 @@ class Preparer:
             s.add(bundle)
             return "window_closed", None
         consent = effective_consent(customer, branch, self.settings)
+        reasons = []
         for touch in members:
-            if touch.kind in MARKETING_KINDS and not consent:
-                outcomes.set_members([touch], "suppressed", now, "no_consent_at_send")
+            reason = no_longer_due(touch, customer)
+            if reason is None and touch.kind in MARKETING_KINDS and not consent:
+                reason = "no_consent_at_send"
+            if reason is not None:
+                outcomes.set_members([touch], "suppressed", now, reason)
                 s.add(touch)
+                reasons.append(reason)
         members = [t for t in members if t.status != "suppressed"]
         if not members:
-            bundle.status, bundle.reason, bundle.updated_at = "suppressed", "no_consent_at_send", now
+            bundle.status, bundle.reason, bundle.updated_at = "suppressed", reasons[0], now
             s.add(bundle)
             return "suppressed", None
         messages = pre.messages.setdefault(bundle_id, [])

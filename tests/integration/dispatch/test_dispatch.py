@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlmodel import col, select
 
-from bot.db.models import AddressStatus, Bundle, Callback, Message, Touch
+from bot.db.models import AddressStatus, Bundle, Callback, Customer, Message, Touch
 from bot.service.pause import pause, resume
 from tests.integration.dispatch.conftest import Rig, planned
 
@@ -300,3 +301,30 @@ async def test_a_retry_whose_route_was_removed_goes_to_the_next_channel(rig: Rig
     sms, email = await rows(rig, Message)
     assert (sms.status, sms.error_code) == ("failed", "no_route")
     assert (email.channel, email.status) == ("email", "sent")
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"status": "deceased"}, "status_deceased_at_send"),
+    ({"status": "closed"}, "status_closed_at_send"),
+    ({"birthday": date(1980, 3, 4)}, "birthday_changed"),
+])
+async def test_an_import_since_planning_stops_a_greeting_at_send_time(
+    rig: Rig, change: dict, reason: str
+) -> None:
+    """Planning ran at midnight; an import at 08:00 recorded a death, a closed account or a
+    corrected birthday. The greeting planned for the customer as they were must not go."""
+    await planned(rig, {"phone": "+85291234567", "birthday": date(1980, 3, 3),
+                        "opened_on": date(2020, 1, 6)})
+    async with rig.app.sessions() as s:
+        customer = await s.get(Customer, "C1")
+        assert customer is not None
+        for field, value in change.items():
+            setattr(customer, field, value)
+        s.add(customer)
+        await s.commit()
+    assert (await rig.tick()).outcomes == {"suppressed": 1}
+    assert rig.twilio.messages == []
+    (touch,) = [t for t in await rows(rig, Touch) if t.kind == "birthday"]
+    assert (touch.status, touch.reason) == ("suppressed", reason)
+    (bundle,) = await rows(rig, Bundle)
+    assert (bundle.status, bundle.reason) == ("suppressed", reason)
