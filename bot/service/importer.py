@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,6 +58,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     kept_learned: int = 0
+    kept_opted_out: int = 0  # lines whose consent was left alone: the customer opted out
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     notices: list[str] = field(default_factory=list)
@@ -76,14 +78,99 @@ Progress = Callable[[int], None]
 Output = Callable[[str], None]
 
 
-def _records(handle: io.TextIOBase) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """Yield (line number, record, error) with the physical line where each record starts."""
-    reader = csv.reader(handle)
+# A quoted field may hold newlines, but a record spanning more physical lines than this is
+# taken to be a stray `"` that would otherwise swallow the rest of the file.
+MAX_SPAN = 8
+
+
+class _Lines:
+    """The file's physical lines with their numbers; lines can be put back to be read again."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self.handle = handle
+        self.number = 0
+        self.back: deque[tuple[int, str]] = deque()
+
+    def next(self) -> tuple[int, str] | None:
+        if self.back:
+            return self.back.popleft()
+        text = self.handle.readline()
+        if not text:
+            return None
+        self.number += 1
+        return self.number, text
+
+    def put_back(self, lines: list[tuple[int, str]]) -> None:
+        self.back.extendleft(reversed(lines))
+
+
+@dataclass
+class _Record:
+    lines: list[tuple[int, str]]
+    cells: list[str] | None = None
+    error: str | None = None  # csv.Error, or a quote left open past MAX_SPAN or the file's end
+
+
+def _read_record(lines: _Lines) -> _Record | None:
+    """Parse one record from at most MAX_SPAN physical lines; None at the end of the file."""
+    taken: list[tuple[int, str]] = []
+    open_quote = False
+
+    def feed() -> Iterator[str]:
+        # csv asks for another line only while the record is unfinished (inside quotes).
+        nonlocal open_quote
+        while True:
+            if len(taken) >= MAX_SPAN:
+                open_quote = True
+                return
+            item = lines.next()
+            if item is None:
+                open_quote = bool(taken)
+                return
+            taken.append(item)
+            yield item[1]
+
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError("the file is empty: it needs a header line") from None
-    names = [h.strip().lower() for h in header]
+        cells = next(csv.reader(feed()), None)
+    except csv.Error as exc:
+        return _Record(taken, error=str(exc)) if taken else None
+    if not taken:
+        return None
+    if open_quote:
+        last = taken[-1][0]
+        reach = "the end of the file" if len(taken) < MAX_SPAN else f"line {last}"
+        return _Record(taken, error=f"unclosed quote (the quoted field runs on to {reach})")
+    return _Record(taken, cells=cells or [])
+
+
+def _header(lines: _Lines) -> tuple[list[str], int]:
+    """The column names (trailing unnamed columns dropped) and the header's cell count."""
+    record = _read_record(lines)
+    if record is None:
+        raise ImportFileError("the file is empty: it needs a header line")
+    if record.cells is None:
+        raise ImportFileError(f"line 1: {record.error}")
+    names = [h.strip().lower() for h in record.cells]
+    width = len(names)
+    while names and not names[-1]:
+        names.pop()  # spreadsheets export `…,channels,,`
+    blank = [str(i) for i, n in enumerate(names, 1) if not n]
+    if blank:
+        raise ImportFileError(f"line 1: column(s) {', '.join(blank)} have no name")
+    return names, width
+
+
+def _records(
+    handle: io.TextIOBase, check: Callable[[dict[str, str]], object] | None = None
+) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+    """Yield (line number, record, error) with the physical line where each record starts.
+
+    A broken record (csv error, unclosed quote, or a multi-line record with the wrong number
+    of fields or that `check` rejects) is reported on its first line, and reading resumes
+    on the line after it.
+    """
+    lines = _Lines(handle)
+    names, width = _header(lines)
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ImportFileError(f"line 1: missing required column(s): {', '.join(missing)}")
@@ -92,16 +179,44 @@ def _records(handle: io.TextIOBase) -> Iterator[tuple[int, dict[str, str] | None
         raise ImportFileError(f"line 1: column(s) named twice: {', '.join(sorted(dupes))}")
     unknown = [n for n in names if n not in COLUMNS]
     yield 1, None, (f"unknown column(s) ignored: {', '.join(unknown)}" if unknown else None)
-    start = reader.line_num + 1
-    for cells in reader:
-        line = start
-        start = reader.line_num + 1
+    while (record := _read_record(lines)) is not None:
+        line = record.lines[0][0]
+        cells = record.cells
+        if cells is None:
+            lines.put_back(record.lines[1:])
+            yield line, None, f"line {line}: {record.error}"
+            continue
         if not cells or all(not c.strip() for c in cells):
             continue
+        if len(names) <= len(cells) <= width:
+            cells = cells[: len(names)]
+        problem = None
         if len(cells) != len(names):
-            yield line, None, f"line {line}: {len(cells)} fields, the header has {len(names)}"
+            problem = f"line {line}: {len(cells)} fields, the header has {len(names)}"
+        elif len(record.lines) > 1 and check is not None:
+            # A value with a line break that the check rejects is a stray quote's doing.
+            values = dict(zip(names, cells, strict=True))
+            try:
+                check(values)
+            except RowError as exc:
+                if any(c in values.get(exc.column, "") for c in "\r\n"):
+                    problem = "rejected"
+        if problem:
+            if len(record.lines) > 1:
+                # Most likely a stray quote that closed lines later: read those lines again.
+                lines.put_back(record.lines[1:])
+                last = record.lines[-1][0]
+                problem = f"line {line}: unclosed quote (the quoted field runs on to line {last})"
+            yield line, None, problem
             continue
         yield line, dict(zip(names, cells, strict=True)), None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values; datetimes compared as instants (SQLite gives them back naive, in UTC)."""
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        a, b = (x if x.tzinfo else x.replace(tzinfo=UTC) for x in (a, b))
+    return bool(a == b)
 
 
 class CustomerImporter:
@@ -140,6 +255,8 @@ class CustomerImporter:
         row = line.row
         new: dict[str, Any] = dict(old) if old else {f: _DEFAULTS.get(f) for f in _FIELDS}
         new["name"], new["branch_code"] = row.name, row.branch
+        opted_out = bool(old and old.get("opted_out_at"))
+        kept_consent = False
         for column, value in row.values.items():
             if value is Cell.KEEP:
                 continue
@@ -149,13 +266,17 @@ class CustomerImporter:
             if old and column == "telegram_chat_id" and old.get("telegram_bound"):
                 self.report.kept_learned += value != old.get(column)
                 continue
-            if old and column == "marketing_consent" and old.get("opted_out_at") and value:
-                self.report.kept_learned += 1
+            if old and opted_out and column in ("marketing_consent", "consent_at"):
+                # A withdrawal the bot learned: neither a value nor `-` changes it.
+                if not _same(value, old.get(column)):
+                    self.report.kept_learned += 1
+                    kept_consent = True
                 continue
             new[column] = value
         birthday, opened = new.get("birthday"), new.get("opened_on")
         if birthday and opened and opened < birthday:
             raise RowError("opened_on", f"{opened} is before the birthday {birthday}")
+        self.report.kept_opted_out += kept_consent
         changed = [f for f in _FIELDS if old is None or new.get(f) != old.get(f)]
         return new, changed
 
@@ -337,7 +458,8 @@ async def import_customers(
         await importer.prepare()
         batch: list[_Line] = []
         with path.open(encoding=facts.encoding, newline="") as handle:
-            for number, record, problem in _records(handle):
+            check = lambda r: check_row(r, importer.today)  # noqa: E731
+            for number, record, problem in _records(handle, check):
                 if number == 1:
                     if problem:
                         importer.report.notices.append(problem)
@@ -361,6 +483,13 @@ async def import_customers(
                     batch = []
         if batch:
             await importer.write_batch(batch, say)
+        if importer.report.kept_opted_out:
+            notice = (
+                f"{importer.report.kept_opted_out} line(s) set marketing_consent or consent_at "
+                "for customers who opted out: left unchanged (only the customer can opt back in)"
+            )
+            importer.report.notices.append(notice)
+            say(f"warning: {notice}")
         await conn.execute(sa.text("DROP TABLE IF EXISTS import_seen"))
         await conn.commit()
     return importer.report
