@@ -7,6 +7,8 @@ compound surnames (复姓) must stay whole; names written with a middle dot
 
 from __future__ import annotations
 
+import re
+
 # 单于、乐正、谷梁、褚师、南荣 are left out on purpose: 单/乐/谷/褚/南 + a given name is far
 # more common today than the compound reading.
 #: Compound surnames, checked before falling back to a one-character surname.
@@ -21,8 +23,12 @@ COMPOUND_SURNAMES: frozenset[str] = frozenset(
     """.split()
 )
 
-#: Dots used between the parts of transliterated names (U+00B7, U+2022, U+30FB, U+FF0E, U+2027).
-NAME_DOTS = ("·", "•", "・", "．", "‧")
+#: Dots used between the parts of transliterated names (U+00B7, U+2022, U+30FB, U+FF0E, U+2027,
+#: U+FE52 small full stop, U+A78F Latin sinological dot).
+NAME_DOTS = ("·", "•", "・", "．", "‧", "﹒", "ꞏ")
+_CJK_CLASS = "\u3400-\u9fff\uf900-\ufaff"
+#: An ASCII "." typed as the middle dot: only between two Chinese characters (阿依古丽.买买提江).
+_ASCII_NAME_DOT = re.compile(f"[{_CJK_CLASS}]\\s*\\.\\s*[{_CJK_CLASS}]")
 
 _MALE = {"先生", "男", "m", "male", "mr", "mr."}
 _FEMALE = {"女士", "小姐", "女", "f", "female", "ms", "ms.", "mrs", "mrs.", "miss"}
@@ -43,10 +49,15 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
+def has_name_dot(name: str) -> bool:
+    """True if `name` is written with a middle dot or a look-alike of it (阿依古丽.买买提江)."""
+    return any(d in name for d in NAME_DOTS) or _ASCII_NAME_DOT.search(name) is not None
+
+
 def surname(name: str) -> str:
     """Split off the surname: compound first, whole name for dotted or non-Chinese names."""
     name = name.strip()
-    if not name or any(d in name for d in NAME_DOTS) or not _is_cjk(name[0]):
+    if not name or has_name_dot(name) or not _is_cjk(name[0]):
         return name
     for length in (4, 3, 2):
         if len(name) >= length and name[:length] in COMPOUND_SURNAMES:
@@ -69,6 +80,6 @@ def honorific(name: str | None, salutation: str | None, locale: str = "zh-CN") -
         return f"{'Mr.' if gender == 'm' else 'Ms.'} {clean}"
     title = "先生" if gender == "m" else "女士"
     base = surname(clean)
-    if not _is_cjk(base[0]) and not any(d in base for d in NAME_DOTS):
+    if not _is_cjk(base[0]) and not has_name_dot(base):
         return f"{base} {title}"  # e.g. "John Smith 先生": a space reads better after Latin letters
     return f"{base}{title}"

@@ -16,8 +16,9 @@ from bot.bootstrap import App
 from bot.commands.common import EXIT_REJECTED, err, out, with_app
 from bot.db.models import Branch, Customer, Staff
 from bot.service import templates as svc
-from bot.service.message_vars import customer_variables
+from bot.service.message_vars import customer_variables, festival_display
 from message_templates import (
+    BUNDLE,
     CHANNELS,
     KINDS,
     LOCALES,
@@ -99,7 +100,8 @@ def set_(kind: Kind, channel: Channel, locale: Locale, branch: BranchOpt, as_use
                                                    help="template source (default: stdin)")] = None,
          ) -> None:
     """Save a branch draft (validated); compliance must approve it before it is used."""
-    source = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+    # utf-8-sig: Windows Notepad saves a byte-order mark that would hide the leading 【signature】.
+    source = file.read_text(encoding="utf-8-sig") if file else sys.stdin.read().removeprefix("\ufeff")
 
     async def work(a: App) -> int:
         author = await _staff(a, as_user)
@@ -186,25 +188,39 @@ def preview(
                                                help="preview this source instead")] = None,
 ) -> None:
     """Render a template for a sample or a customer; SMS shows encoding and segments."""
-    members = [k.strip() for k in kinds.split(",")] if kinds else ([kind] if kind in KINDS else [])
+    members = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else []
+    unknown = [k for k in members if k not in KINDS]
+    if unknown or (kind == BUNDLE and not members):
+        problem = f"unknown kind(s) {', '.join(unknown)}" if unknown else "a bundle needs --kinds"
+        raise typer.BadParameter(f"{problem}; valid kinds: {', '.join(KINDS)} "
+                                 f"(e.g. --kinds holiday,birthday)", param_hint="--kinds")
+    if not members and kind in KINDS:
+        members = [kind]
+    festival = "mid_autumn"
 
     async def work(a: App) -> tuple[str, dict[str, object]]:
         async with a.sessions() as s:
-            source = draft.read_text(encoding="utf-8") if draft else None
-            if source is None and branch:
-                src, origin = await svc.active_source(s, svc.Slot(branch, kind, channel, locale).check())
+            row = await s.get(Customer, customer) if customer else None
+            if customer and row is None:
+                raise svc.TemplateError(f"no customer {customer}")
+            # A customer's preview uses their branch's approved template unless --branch says otherwise.
+            branch_code = branch or (row.branch_code if row is not None else None)
+            source = draft.read_text(encoding="utf-8-sig") if draft else None
+            if source is None and branch_code:
+                slot = svc.Slot(branch_code, kind, channel, locale).check()
+                src, origin = await svc.active_source(s, slot)
                 source = src if origin != "default" else None
-            if customer:
-                row = await s.get(Customer, customer)
-                if row is None:
-                    raise svc.TemplateError(f"no customer {customer}")
+            if row is not None:
                 br = await s.get(Branch, row.branch_code)
                 assert br is not None
                 variables: dict[str, object] = customer_variables(
-                    row, br, today=datetime.now(ZoneInfo(a.settings.timezone)).date(), kinds=members, festival="mid_autumn",
+                    row, br, today=datetime.now(ZoneInfo(a.settings.timezone)).date(), kinds=members,
+                    festival=festival,
                     links={"unsubscribe": f"{a.settings.public_url}/u/XXXXXXXXXXXX",
                            "telegram": f"{a.settings.public_url}/t/XXXXXXXXXXXX"},
                     two_way_sms=not one_way)
+                # The preview's locale, not the customer's, decides the festival's language.
+                variables["festival_name"] = festival_display(br, festival, locale)
             else:
                 variables = sample_variables(locale, long=long, public_url=a.settings.public_url,
                                              two_way_sms=not one_way, bundle_kinds=members)

@@ -40,8 +40,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _ID = re.compile(r"^\S{1,64}$")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
-# Look-alikes of the middle dot in names (阿依古丽·买买提江) that Excel users type.
-_DOT_LOOKALIKES = str.maketrans({"•": "·", "・": "·", "‧": "·", "･": "·", "∙": "·"})
+# Look-alikes of the middle dot in names (阿依古丽·买买提江) that Excel users type. An ASCII "."
+# is not translated here (it also abbreviates Latin names); message_templates.honorific counts
+# it as the middle dot between two Chinese characters.
+_DOT_LOOKALIKES = str.maketrans(
+    {"•": "·", "・": "·", "‧": "·", "･": "·", "∙": "·", "．": "·", "﹒": "·", "ꞏ": "·"}
+)
 
 
 class Cell(Enum):

@@ -41,3 +41,24 @@ def test_english_honorific_keeps_name_as_stored(name: str, salutation: str, expe
 def test_every_compound_surname_stays_whole() -> None:
     for compound in COMPOUND_SURNAMES:
         assert surname(compound + "明") == compound
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["阿依古丽.买买提江", "阿依古丽 . 买买提江", "阿依古丽﹒买买提江", "阿依古丽ꞏ买买提江", "阿依古丽．买买提江"],
+)
+def test_dot_look_alikes_between_chinese_characters_keep_the_whole_name(name: str) -> None:
+    assert surname(name) == name
+    assert honorific(name, "女士", "zh-CN") == f"{name}女士"
+
+
+def test_ascii_period_elsewhere_is_not_a_name_dot() -> None:
+    assert honorific("张三.", "先生", "zh-CN") == "张先生"
+    assert honorific("J. Smith", "先生", "zh-CN") == "J. Smith 先生"
+
+
+@pytest.mark.parametrize("dot", ["﹒", "ꞏ", "．", "•"])
+def test_csv_import_normalises_dot_look_alikes(dot: str) -> None:
+    from bot.service.customer_csv import _name
+
+    assert _name(f"阿依古丽{dot}买买提江") == "阿依古丽·买买提江"
