@@ -4,7 +4,7 @@ naive follow-up times, and the hold limit under concurrent claims."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,21 +23,24 @@ from tests.integration.queue.test_queue import NOW, setup
 DAY = date(2026, 3, 3)
 
 
-async def _three_no_answers(app: App) -> Callback:
-    async with app.sessions() as s:
-        agent = Staff(username="agent_sh", role="agent", branch_code="SH01")
-        s.add(agent)
-        await s.commit()
-        await s.refresh(agent)
-    when = at(date(2026, 4, 7), 10, 0)
+async def _three_no_answers(app: App, agent: Staff | None = None,
+                            when: datetime | None = None) -> Callback:
+    """Claim and record `no_answer` three times: the callback ends unreachable."""
+    if agent is None:
+        async with app.sessions() as s:
+            agent = Staff(username="agent_sh", role="agent", branch_code="SH01")
+            s.add(agent)
+            await s.commit()
+            await s.refresh(agent)
+    moment = when or at(date(2026, 4, 7), 10, 0)
     for _ in range(3):
-        cid = await claim_next(app.engine, agent, app.settings, when)
+        cid = await claim_next(app.engine, agent, app.settings, moment)
         assert cid is not None
         async with app.sessions() as s:
             cb = await record_outcome(s, cid, agent, Outcome("no_answer", dialled="85291234567"),
-                                      app.settings, when)
+                                      app.settings, moment)
             await s.commit()
-        when = cb.due_at or when
+        moment = cb.due_at or moment
     return cb
 
 
@@ -62,15 +65,7 @@ async def test_unreachable_other_callback_is_not_flagged(app: App) -> None:
     await setup(app, ("A", "SH01", "P2", 1))  # reasons ["negative"], no new-account touch
     async with app.sessions() as s:
         agent = (await s.exec(select(Staff).where(Staff.username == "agent_sh"))).one()
-    when = NOW
-    for _ in range(3):
-        cid = await claim_next(app.engine, agent, app.settings, when)
-        assert cid is not None
-        async with app.sessions() as s:
-            cb = await record_outcome(s, cid, agent, Outcome("no_answer", dialled="8613812345678"),
-                                      app.settings, when)
-            await s.commit()
-        when = cb.due_at or when
+    cb = await _three_no_answers(app, agent, NOW)
     assert cb.status == "unreachable" and cb.compliance_flag is False
 
 
