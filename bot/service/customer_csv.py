@@ -178,6 +178,10 @@ def check_row(row: dict[str, str], today: date) -> CheckedRow:
         raw = (row[column] or "").strip()
         if raw == "":
             values[column] = Cell.KEEP
+        elif raw == "-" and column == "status":
+            # Clearing would mean the default, `active`: a recorded death or closure must
+            # never be undone by a dash.
+            raise RowError(column, f"cannot be cleared with '-'; write one of {', '.join(STATUSES)}")
         elif raw == "-":
             values[column] = Cell.CLEAR
         else:

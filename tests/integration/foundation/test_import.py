@@ -11,7 +11,7 @@ from bot.bootstrap import App
 from bot.db.models import Branch, ConsentChange, Customer, Event, utcnow
 from bot.service.csv_encoding import EncodingError
 from bot.service.importer import ImportFileError, ImportReport, import_customers
-from tests.integration.foundation.csvfiles import person, write_csv
+from tests.integration.foundation.csvfiles import HEADER, person, write_csv
 
 
 async def run(app: App, path: Path, said: list[str] | None = None) -> ImportReport:
@@ -104,6 +104,15 @@ async def test_empty_keeps_and_dash_clears(app: App, tmp_path: Path) -> None:
     assert stored["C000001"].email == "c1@example.com"
     assert stored["C000001"].tier == "gold"
     assert stored["C000002"].phone is None and stored["C000002"].email is None
+
+
+async def test_a_dash_never_brings_a_deceased_customer_back(app: App, tmp_path: Path) -> None:
+    """`-` clears to the default, which for status would be `active`: refused, line named."""
+    header = [*HEADER, "status"]
+    await run(app, write_csv(tmp_path / "a.csv", [person(1, status="deceased")], header=header))
+    report = await run(app, write_csv(tmp_path / "b.csv", [person(1, status="-")], header=header))
+    assert report.errors[0].startswith("line 2, column status: cannot be cleared with '-'")
+    assert (await customers(app))["C000001"].status == "deceased"
 
 
 async def test_repeated_id_is_an_error_on_the_later_line(app: App, tmp_path: Path) -> None:
