@@ -44,7 +44,8 @@ async def mark_unanswered(session: AsyncSession, now: datetime) -> int:
 async def close_windows(session: AsyncSession, now: datetime,
                         reply_days: dict[str, int] | None = None) -> int:
     """Bundles still unsent when their day's send window closed: greetings expire
-    (never late), callback-type touches move to the next working day. Set-based: after
+    (never late), callback-type touches move to the next working day whose window is still
+    to come. Set-based: after
     an outage on a holiday this closes a million bundles in a few statements."""
     calendar = await load_calendar(session)
     groups = await load_groups(session)
@@ -57,8 +58,9 @@ async def close_windows(session: AsyncSession, now: datetime,
         in_group = BU.c.customer_id.in_(sa.select(C.c.id).where(C.c.branch_code.in_(group.codes)))
         # The bundles first: a bundle is closed once, and its members are then handled by
         # exactly the set this statement closed (marked by this tick's timestamp).
+        last_closed = _last_closed_day(group, now)
         result = await execute(session, sa.update(BU).where(
-            BU.c.status == "planned", BU.c.local_date <= _last_closed_day(group, now), in_group,
+            BU.c.status == "planned", BU.c.local_date <= last_closed, in_group,
         ).values(status="expired", reason="window_closed", updated_at=now))
         if not max(result.rowcount or 0, 0):
             continue
@@ -75,10 +77,12 @@ async def close_windows(session: AsyncSession, now: datetime,
         for day in days:
             on_day = sa.and_(T.c.status == "planned", T.c.bundle_id.in_(
                 sa.select(BU.c.id).where(just_closed, BU.c.local_date == day)))
+            # The next working day whose window is still to come: after an outage the day
+            # after the bundle's may itself be over.
+            target = calendar.next_working_day(max(day, last_closed))
             await execute(session, sa.update(T)
                           .where(on_day, T.c.kind.not_in(sorted(GREETING_KINDS)))
-                          .values(bundle_id=None,
-                                  **moved_to(ctx, group, calendar.next_working_day(day))))
+                          .values(bundle_id=None, **moved_to(ctx, group, target)))
     return closed
 
 

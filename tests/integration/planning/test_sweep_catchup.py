@@ -95,13 +95,15 @@ async def test_sweep_closes_each_branch_at_its_own_window_end_and_every_missed_d
     made = {(t.customer_id, t.kind): t for t in await touches(app)}
     for customer in ("A1", "A2", "B1"):
         assert made[(customer, "birthday")].status == "expired"
-    for customer in ("A1", "B1"):  # moved to the working day after its bundle's day
+    # B1's bundle closed on 03-03 at 18:30: its new account moved to 03-04. A1's closed only
+    # on 03-05 at 09:00, when 03-04's window was over too: it moved to 03-05, still to come.
+    for customer, due, deadline in (("B1", date(2026, 3, 4), date(2026, 3, 6)),
+                                    ("A1", date(2026, 3, 5), date(2026, 3, 9))):
         moved = made[(customer, "new_account")]
-        assert (moved.status, moved.due_on, moved.bundle_id) == ("planned", date(2026, 3, 4),
-                                                                 None)
-        assert moved.due_at == at(date(2026, 3, 4), 9, 0)
-        assert moved.reply_deadline == at(date(2026, 3, 6), 17, 30)
-    await catch_up(app, at(date(2026, 3, 5), 10, 0))  # tidy: stranded touches come due today
+        assert (moved.status, moved.due_on, moved.bundle_id) == ("planned", due, None)
+        assert moved.due_at == at(due, 9, 0)
+        assert moved.reply_deadline == at(deadline, 17, 30)
+    await catch_up(app, at(date(2026, 3, 5), 10, 0))  # the tick bundles them for today
     today = {b.customer_id for b in await bundles(app) if b.local_date == date(2026, 3, 5)}
     assert today == {"A1", "B1"}
 
