@@ -19,11 +19,16 @@ from bot.service.callbacks import open_or_join
 from bot.service.planning import bundling, staging
 from bot.service.planning.context import BranchGroup, PlanContext
 from bot.service.planning.rules_sql import C, T, status_and_reason, touch_select
-from bot.service.planning.sqlbits import PLANNING_LOCK, case_map, date_text, execute, month_day
+from bot.service.planning.sqlbits import (
+    case_map,
+    date_text,
+    execute,
+    hold_planning_lock,
+    month_day,
+)
 from bot.settings import Settings
 
 CALLBACK_KINDS = ("new_account", "dormancy")
-_LOCK_KEY = PLANNING_LOCK  # one name for the tests that hold it
 PLANNER_WAIT_MS = 600_000  # SQLite: how long a planner waits for another to finish
 
 
@@ -75,8 +80,7 @@ class Planner:
                 await execute(self.session, sa.text(
                     f"PRAGMA busy_timeout = {engine.SQLITE_BUSY_TIMEOUT_MS}"))
             return
-        await execute(self.session, sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                      {"k": _LOCK_KEY})
+        await hold_planning_lock(self.session)
         stale = await execute(self.session, sa.text(
             "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('customer', 'touch', "
             "'bundle') AND n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000)"))

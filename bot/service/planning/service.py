@@ -20,7 +20,7 @@ from bot.service.planning.context import (
     local_today,
 )
 from bot.service.planning.planner import Planner, PlanResult
-from bot.service.planning.sqlbits import PLANNING_LOCK
+from bot.service.planning.sqlbits import hold_planning_lock
 
 log = logging.getLogger("outreach.plan")
 
@@ -99,8 +99,6 @@ async def tidy(app: App, now: datetime) -> None:
                           calendar=await load_calendar(session), groups=await load_groups(session),
                           reply_days=reply_days(app))
         dialect = session.bind.dialect.name if session.bind else "sqlite"
-        if dialect == "postgresql":  # one tidier at a time, like planning
-            await (await session.connection()).execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
+        await hold_planning_lock(session)  # one tidier at a time, like planning
         await tidy_loose(session, ctx, dialect)
         await session.commit()

@@ -51,3 +51,12 @@ async def execute(session: Any, statement: Any, params: Any = None) -> Any:
     """Run a Core statement inside the session's transaction (SQLModel's exec is for ORM selects)."""
     connection = await session.connection()
     return await connection.execute(statement, params) if params else await connection.execute(statement)
+
+
+async def hold_planning_lock(session: Any) -> None:
+    """PostgreSQL: wait for, then hold until commit, the lock planning, tidying and the sweep
+    share (SQLite has one writer at a time anyway)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                                 {"k": PLANNING_LOCK})

@@ -16,7 +16,7 @@ from bot.service.callbacks import open_or_join
 from bot.service.planning.bundling import BU, moved_to
 from bot.service.planning.context import BranchGroup, PlanContext, load_calendar, load_groups
 from bot.service.planning.rules_sql import C, T
-from bot.service.planning.sqlbits import PLANNING_LOCK, execute
+from bot.service.planning.sqlbits import execute, hold_planning_lock
 
 WENT_OUT = ("sent", "delivered", "unknown")  # unknown: it may have gone; silence still ends in a callback
 
@@ -98,8 +98,7 @@ async def sweep(session: AsyncSession, now: datetime | None = None,
     """One sweep tick; the caller commits. On PostgreSQL it holds the planning lock, so a
     planner or tidy-up never adds a member to a bundle the sweep is closing."""
     now = now or datetime.now(UTC)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await execute(session, sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
+    await hold_planning_lock(session)
     result = {"unanswered": await mark_unanswered(session, now),
               "expired_bundles": await close_windows(session, now, reply_days)}
     await session.flush()

@@ -35,7 +35,9 @@ async def sent_bundle(app: App, **customer: object) -> Message:
         return message
 
 
-async def reply(app: App, text: str, when: object, answers: str | None = None) -> Callback | None:
+async def store_reply(app: App, text: str, when: object,
+                      answers: str | None = None) -> tuple[Message, Callback | None]:
+    """C1's SMS `text`, stored and acted on at `when`: the stored row and its callback."""
     async with app.sessions() as s:
         inbound = Message(id=new_id(), direction="in", customer_id="C1", channel="sms",
                           address="+85291234567", body=text, status="received",
@@ -44,7 +46,11 @@ async def reply(app: App, text: str, when: object, answers: str | None = None) -
         await s.flush()
         callback = (await handle_reply(s, inbound, app.settings, when)).callback  # type: ignore[arg-type]
         await s.commit()
-        return callback
+        return inbound, callback
+
+
+async def reply(app: App, text: str, when: object, answers: str | None = None) -> Callback | None:
+    return (await store_reply(app, text, when, answers))[1]
 
 
 async def test_complaint_is_p1_within_four_working_hours(app: App) -> None:

@@ -10,23 +10,13 @@ from sqlmodel import select
 from bot.bootstrap import App
 from bot.db.models import ConsentChange, Customer, Event, Message
 from bot.service.keywords import withdraw_consent
-from bot.service.replies import handle_reply
-from bot.service.tokens import new_id
 from tests.integration.inbound.conftest import Rig, rig  # noqa: F401
 from tests.integration.planning.helpers import at
-from tests.integration.replies.test_handle_reply import DAY, sent_bundle
+from tests.integration.replies.test_handle_reply import DAY, sent_bundle, store_reply
 
 
 async def _reply(app: App, text: str, answers: str) -> Message:
-    async with app.sessions() as s:
-        inbound = Message(id=new_id(), direction="in", customer_id="C1", channel="sms",
-                          address="+85291234567", body=text, status="received",
-                          answers_message_id=answers)
-        s.add(inbound)
-        await s.flush()
-        await handle_reply(s, inbound, app.settings, at(DAY, 11, 0))
-        await s.commit()
-        return inbound
+    return (await store_reply(app, text, at(DAY, 11, 0), answers))[0]
 
 
 @pytest.mark.parametrize("text", ["我要退订", "以后不要再给我发短信了", "please stop texting me",
