@@ -29,12 +29,10 @@ from bot.service.channel_registry import CHANNEL_NAMES, Channels
 from bot.service.customers import effective_consent
 from bot.service.dispatch import circuit, outcomes
 from bot.service.dispatch.compose import compose
-from bot.service.dispatch.preload import Preload
+from bot.service.dispatch.preload import ADDRESS, Preload
 from bot.service.tokens import new_id
 from bot.settings import Settings
 from channels.base import Channel, OutboundMessage, SendResult
-
-ADDRESS = {"sms": "phone", "email": "email", "telegram": "telegram_chat_id"}
 
 
 @dataclass
