@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     claim_timeout_minutes: int = Field(30, ge=1)
     agent_max_held: int = Field(5, ge=1)
     sms_max_segments: int = Field(2, ge=1, le=10)
+    sms_max_segments_en: int = Field(3, ge=1, le=10)
     reply_match_days: int = Field(7, ge=1)
     classifier_min_confidence: float = Field(0.6, ge=0, le=1)
     max_body_bytes: int = Field(65536, ge=1024)

@@ -2,7 +2,8 @@
 
 Public API (import from here):
 - render(kind_or_bundle, channel, locale, variables, source=None) -> RenderedMessage
-- validate(source, kind, channel, locale, *, max_segments=2, public_url=...) -> list[str]
+- validate(source, kind, channel, locale, *, max_segments=2, max_segments_en=3, public_url=...)
+  -> list[str]
 - sms_info(text) -> SmsInfo; honorific(name, salutation, locale) -> str
 - VARIABLES (documented names), sample_variables(locale, long=..., ...)
 """

@@ -1,8 +1,9 @@
-"""Which shipped SMS defaults exceed the segment limit for the long sample.
+"""Which shipped SMS defaults exceed their locale's segment limit for the long sample.
 
-A one-way route's unsubscribe link is `PUBLIC_URL/u/<id>`, so how many default SMS fit
-`SMS_MAX_SEGMENTS` depends on the installation's PUBLIC_URL: `outreach check` reports the
-ones that do not, and the template tests pin them for the long test URL.
+A one-way route's unsubscribe link is `PUBLIC_URL/u/<id>`, so whether every default SMS fits
+`SMS_MAX_SEGMENTS` / `SMS_MAX_SEGMENTS_EN` depends on the installation's PUBLIC_URL and
+limits: `outreach check` names any that do not (the defaults fit the defaults, and a
+41-character PUBLIC_URL, with room to spare only in Chinese).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from message_templates.catalog import (
     normalize_kinds,
 )
 from message_templates.render import render
+from message_templates.sms import SegmentLimits
 from message_templates.variables import sample_variables
 
 #: Each kind on its own, each realistic bundle and (named on its own, as the issue does)
@@ -46,13 +48,14 @@ class Oversize:
         return f"{'+'.join(self.kinds)} {self.locale} {route}: {self.segments} ({self.units} units)"
 
 
-def oversized_default_sms(public_url: str, max_segments: int,
+def oversized_default_sms(public_url: str, limits: SegmentLimits,
                           festival_names: Mapping[str, Iterable[str]] | None = None
                           ) -> list[Oversize]:
-    """Every default SMS cell that needs more than `max_segments` for the long sample;
+    """Every default SMS cell that needs more than its locale's limit for the long sample;
     `festival_names` adds branch festivals' display names per locale to the sample."""
     out = []
     for locale in LOCALES:
+        max_segments = limits.for_locale(locale)
         festivals = tuple((festival_names or {}).get(locale, ()))
         for two_way in (True, False):
             for kinds in SMS_MEMBER_SETS:

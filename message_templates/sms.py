@@ -77,3 +77,24 @@ def sms_info(text: str) -> SmsInfo:
     else:
         segments = _count_segments(units, UCS2_SINGLE, UCS2_MULTI)
     return SmsInfo(encoding=encoding, units=sum(units), segments=segments)
+
+
+@dataclass(frozen=True)
+class SegmentLimits:
+    """How many segments a template's long sample may take: `SMS_MAX_SEGMENTS` for Chinese,
+    `SMS_MAX_SEGMENTS_EN` for English.
+
+    English SMS are UCS-2 too (the 【signature】 and the customer's Chinese name force it),
+    so a segment holds 67 English characters, not 153: the mandated parts of an English
+    bundle (signature, name, wish, question, password warning, opt-out hint or link) alone
+    pass 134 units, the 2 segments a Chinese bundle fits in.
+    """
+
+    zh: int = 2
+    en: int = 3
+
+    def for_locale(self, locale: str) -> int:
+        return self.en if locale == "en" else self.zh
+
+    def describe(self) -> str:
+        return f"SMS_MAX_SEGMENTS={self.zh}, SMS_MAX_SEGMENTS_EN={self.en}"

@@ -26,6 +26,7 @@ from message_templates.catalog import (
 )
 from message_templates.engine import TEXT_ENV, TemplateRenderError, describe_error
 from message_templates.render import RenderedMessage, render
+from message_templates.sms import SegmentLimits
 from message_templates.telegram import BUTTON_PREFIX, check_html
 from message_templates.variables import (
     DEFAULT_PUBLIC_URL,
@@ -67,6 +68,7 @@ def validate(
     locale: str,
     *,
     max_segments: int = 2,
+    max_segments_en: int = 3,
     public_url: str = DEFAULT_PUBLIC_URL,
     two_way: bool | None = None,
     festival_names: Iterable[str] = (),
@@ -74,7 +76,8 @@ def validate(
     """Human-readable problems with `source` as the (kind, channel, locale) template; [] if fine.
 
     `two_way` limits the SMS route types checked (None: both, the safe default);
-    `festival_names` adds branch festivals to the long sample's candidates.
+    `festival_names` adds branch festivals to the long sample's candidates; the long sample
+    must fit `max_segments` (Chinese) or `max_segments_en` (English, see SegmentLimits).
     """
     if kind not in TEMPLATE_KINDS or channel not in CHANNELS or locale not in LOCALES:
         raise ValueError(f"unknown template slot: {kind}/{channel}/{locale}")
@@ -86,6 +89,7 @@ def validate(
     if problems:
         return problems
     routes = (True, False) if two_way is None else (two_way,)
+    limit = SegmentLimits(max_segments, max_segments_en).for_locale(locale)
     festivals = tuple(festival_names)
     for scenario in _scenarios(kind, routes):
         variables = sample_variables(
@@ -101,7 +105,7 @@ def validate(
             message = render(target, channel, locale, variables, source=source)
         except TemplateRenderError as exc:
             return _unique(exc.messages)
-        problems += _message_problems(message, variables, scenario, max_segments)
+        problems += _message_problems(message, variables, scenario, limit)
     if channel != "sms" and not problems:
         problems += _escape_probe(source, kind, channel, locale, public_url)
     return _unique(problems)

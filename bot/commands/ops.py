@@ -19,7 +19,7 @@ from bot.service.channel_modes import channel_modes
 from bot.service.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
 from bot.service.health_checks import reachability
 from bot.service.runner import AlreadyRunning, serve, sqlite_run_lock
-from bot.service.templates import oversized_sms_defaults
+from bot.service.templates import oversized_sms_defaults, sms_limits
 
 db_app = typer.Typer(help="Database schema and backups.", no_args_is_help=True)
 
@@ -103,16 +103,16 @@ def check() -> None:
             out.print(f"head-office alerts: {mask_email(a.settings.hq_alert_email)}")
         async with a.sessions() as session:
             oversized = await oversized_sms_defaults(session, a.settings)
-        limit = a.settings.sms_max_segments
+        limits = sms_limits(a.settings).describe()
         if oversized:
-            out.print(f"warning: {len(oversized)} default SMS need more than SMS_MAX_SEGMENTS="
-                      f"{limit} segments for the long sample (PUBLIC_URL is "
+            out.print(f"warning: {len(oversized)} default SMS need more segments than allowed "
+                      f"({limits}) for the long sample (PUBLIC_URL is "
                       f"{len(a.settings.public_url)} characters; a shorter one helps one-way "
                       "routes; or approve shorter branch templates):")
             for cell in oversized:
                 out.print(f"  {cell.describe()}")
         else:
-            out.print(f"sms templates: every default fits {limit} segments for the long sample")
+            out.print(f"sms templates: every default fits {limits} for the long sample")
         return ok
 
     if not with_app(work):

@@ -13,6 +13,7 @@ from bot.service.planning.context import festivals_from_json
 from bot.settings import Settings
 from message_templates import CHANNELS, LOCALES, TEMPLATE_KINDS, default_source, validate
 from message_templates.fit import Oversize, oversized_default_sms
+from message_templates.sms import SegmentLimits
 
 
 class TemplateError(ValueError):
@@ -82,19 +83,25 @@ def problems_for(source: str, slot: Slot, branch: Branch, settings: Settings) ->
     festivals, _ = festivals_from_json(branch.festivals_json)
     names = [f.name(slot.locale) for f in festivals]
     return validate(source, slot.kind, slot.channel, slot.locale,
-                    max_segments=settings.sms_max_segments, public_url=settings.public_url,
+                    max_segments=settings.sms_max_segments,
+                    max_segments_en=settings.sms_max_segments_en, public_url=settings.public_url,
                     festival_names=names)
 
 
+def sms_limits(settings: Settings) -> SegmentLimits:
+    """The installation's SMS segment limits per locale."""
+    return SegmentLimits(settings.sms_max_segments, settings.sms_max_segments_en)
+
+
 async def oversized_sms_defaults(session: AsyncSession, settings: Settings) -> list[Oversize]:
-    """Default SMS that need more than SMS_MAX_SEGMENTS for the long sample with this
+    """Default SMS that need more than SMS_MAX_SEGMENTS(_EN) for the long sample with this
     PUBLIC_URL and every branch's festival names (`outreach check` warns about them)."""
     names: dict[str, list[str]] = {locale: [] for locale in LOCALES}
     for branch in (await session.exec(select(Branch))).all():
         festivals, _ = festivals_from_json(branch.festivals_json)
         for locale in LOCALES:
             names[locale] += [f.name(locale) for f in festivals]
-    return oversized_default_sms(settings.public_url, settings.sms_max_segments, names)
+    return oversized_default_sms(settings.public_url, sms_limits(settings), names)
 
 
 async def save_draft(session: AsyncSession, slot: Slot, source: str, author: Staff,

@@ -186,15 +186,16 @@ def test_check_names_the_default_sms_over_the_segment_limit(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The one-way unsubscribe link grows with PUBLIC_URL: check says which defaults no
-    longer fit SMS_MAX_SEGMENTS for the long sample, one per line."""
+    longer fit SMS_MAX_SEGMENTS / SMS_MAX_SEGMENTS_EN for the long sample, one per line."""
+    code, output = outreach("check")
+    assert code == 0, output
+    assert ("sms templates: every default fits SMS_MAX_SEGMENTS=2, SMS_MAX_SEGMENTS_EN=3 for "
+            "the long sample") in output.splitlines()
     monkeypatch.setenv("OUTREACH_PUBLIC_URL", "https://outreach.example-brokerage.com.cn")
     code, output = outreach("check")
     assert code == 0, output
     assert "PUBLIC_URL is 41 characters" in output
-    assert "  dormancy en one-way: 3 (148 units)" in output.splitlines()
-    monkeypatch.setenv("OUTREACH_PUBLIC_URL", "https://a.cn")
+    assert "  new_account+birthday+holiday en one-way: 4 (204 units)" in output.splitlines()
+    monkeypatch.setenv("OUTREACH_SMS_MAX_SEGMENTS_EN", "4")
     code, output = outreach("check")
-    assert "dormancy en one-way" not in output  # fits with a short link
-    monkeypatch.setenv("OUTREACH_SMS_MAX_SEGMENTS", "4")
-    code, output = outreach("check")
-    assert "sms templates: every default fits 4 segments for the long sample" in output
+    assert "every default fits SMS_MAX_SEGMENTS=2, SMS_MAX_SEGMENTS_EN=4" in output

@@ -9,7 +9,6 @@ from tests.unit.templates.helpers import (
     LONG_URL,
     SMS_SAMPLE_IDS,
     SMS_SAMPLES,
-    sms_over_two_segments,
 )
 
 GOOD_SMS = "【{{ sms_signature }}】{{ honorific }},值此{{ festival_name }}之际,祝您节日快乐!{{ opt_out_hint }}"
@@ -51,50 +50,47 @@ def test_default_email_and_telegram_pass_validation(kind: str, channel: str, loc
     assert validate(default_source(kind, channel, locale), kind, channel, locale) == []
 
 
-_TOO_LONG = re.compile(
-    r"^短信过长：.*需 (\d+) 条，超过上限 2 条（组合 ([a-z_+]+)，(双|单)向线路，长样本）"
-)
-
-
-def _over_two_segments(
-    locale: str, festivals: tuple[str, ...], two_way: bool, kind: str
-) -> dict[tuple[str, ...], int]:
-    """The documented exceptions validation must report for this template, sample and route."""
-    return {
-        kinds: segments
-        for (loc, route, kinds), segments in sms_over_two_segments(festivals).items()
-        if loc == locale
-        and route == two_way
-        and (kinds == (kind,) or (kind == BUNDLE and len(kinds) > 1))
-    }
+_TOO_LONG = re.compile(r"^短信过长：.*需 (\d+) 条，超过上限 (\d+) 条（组合 ([a-z_+]+)，(双|单)向线路，长样本）")
 
 
 @pytest.mark.parametrize("two_way", [True, False], ids=["two-way", "one-way"])
 @pytest.mark.parametrize(("locale", "festivals"), SMS_SAMPLES, ids=SMS_SAMPLE_IDS)
 @pytest.mark.parametrize("kind", TEMPLATE_KINDS)
-def test_default_sms_fit_two_segments_for_the_long_sample(
+def test_default_sms_pass_validation_for_the_long_sample(
     kind: str, locale: str, festivals: tuple[str, ...], two_way: bool
 ) -> None:
-    """SMS_MAX_SEGMENTS = 2 for every kind and every realistic bundle (the longest included):
-    long sample, full-length links on a long PUBLIC_URL. The combinations that cannot fit
-    (SMS_OVER_TWO_SEGMENTS) are exactly what validation reports, each with its segment count."""
-    problems = validate(
-        default_source(kind, "sms", locale),
-        kind,
-        "sms",
-        locale,
-        public_url=LONG_URL,
-        two_way=two_way,
-        festival_names=festivals,
-        max_segments=2,
-    )
-    reported: dict[tuple[str, ...], int] = {}
+    """Every kind and every realistic bundle (the longest included) passes validation with the
+    default limits: long sample, full-length links on a long PUBLIC_URL."""
+    problems = validate(default_source(kind, "sms", locale), kind, "sms", locale,
+                        public_url=LONG_URL, two_way=two_way, festival_names=festivals)
+    assert problems == []
+
+
+def test_english_bundles_need_the_third_segment() -> None:
+    """Why SMS_MAX_SEGMENTS_EN is 3: held to 2, validation names the English bundles that
+    cannot fit, each with its size; the Chinese ones still pass at 2."""
+    problems = validate(default_source(BUNDLE, "sms", "en"), BUNDLE, "sms", "en",
+                        public_url=LONG_URL, max_segments_en=2)
+    reported = {}
     for problem in problems:
         match = _TOO_LONG.match(problem)
-        assert match, problem  # length is the only thing a default may be reported for
-        assert (match.group(3) == "双") == two_way
-        reported[tuple(match.group(2).split("+"))] = int(match.group(1))
-    assert reported == _over_two_segments(locale, festivals, two_way, kind)
+        assert match and match.group(2) == "2", problem
+        reported[(match.group(3), match.group(4))] = int(match.group(1))
+    assert ("new_account+birthday+holiday", "单") in reported
+    assert ("new_account+birthday+holiday", "双") in reported
+    assert set(reported.values()) == {3}
+    assert validate(default_source(BUNDLE, "sms", "zh-CN"), BUNDLE, "sms", "zh-CN",
+                    public_url=LONG_URL, max_segments=2, max_segments_en=2) == []
+
+
+def test_the_english_limit_applies_to_english_only() -> None:
+    """A 3-segment text passes in English and fails in Chinese; 4 fail in both."""
+    wishes = "【{{ sms_signature }}】Happy {{ festival_name }}! " + "Best wishes. " * 8
+    three, four = wishes + "{{ opt_out_hint }}", wishes + "Best wishes. " * 6 + "{{ opt_out_hint }}"
+    assert validate(three, "holiday", "sms", "en", two_way=True) == []
+    for source, locale in ((three, "zh-CN"), (four, "en")):
+        problems = validate(source, "holiday", "sms", locale, two_way=True)
+        assert [p[:4] for p in problems] == ["短信过长"], problems
 
 
 @pytest.mark.parametrize(
