@@ -198,7 +198,7 @@ def preview(
         members = [kind]
     festival = "mid_autumn"
 
-    async def work(a: App) -> tuple[str, dict[str, object]]:
+    async def work(a: App) -> tuple[str, dict[str, object], int]:
         async with a.sessions() as s:
             row = await s.get(Customer, customer) if customer else None
             if customer and row is None:
@@ -224,9 +224,9 @@ def preview(
             else:
                 variables = sample_variables(locale, long=long, public_url=a.settings.public_url,
                                              two_way_sms=not one_way, bundle_kinds=members)
-            return source or "", variables
+            return source or "", variables, svc.sms_limits(a.settings).for_locale(locale)
 
-    source, variables = with_app(work, user_errors=ERRORS)
+    source, variables, limit = with_app(work, user_errors=ERRORS)
     try:
         message = render(kind if kind != "bundle" else "bundle", channel, locale, variables,
                          source=source or None)
@@ -241,5 +241,5 @@ def preview(
         out.print("buttons: " + " | ".join(b.label for b in message.buttons), markup=False)
     if message.sms:
         out.print(f"[sms] {message.sms.encoding}, {message.sms.units} units, "
-                  f"{message.sms.segments} segment(s)", markup=False)
+                  f"{message.sms.segments} segment(s) (limit {limit})", markup=False)
 

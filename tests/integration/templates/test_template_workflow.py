@@ -80,7 +80,20 @@ def test_invalid_drafts_are_refused_with_reasons(staff: None, source: str, fragm
 def test_too_long_for_two_segments_is_refused(staff: None) -> None:
     long_text = GOOD.replace("敬上", "全体员工" * 20 + "敬上")
     code, out = holiday("set", "--branch", "SH01", "--as", "admin1", stdin=long_text)
-    assert code == 1 and "2" in out
+    assert code == 1 and "超过上限 2 条" in out
+
+
+def test_english_sms_may_take_sms_max_segments_en(
+        staff: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three segments pass in English (SMS_MAX_SEGMENTS_EN=3) and fail once it is set to 2."""
+    three = ("【{{ sms_signature }}】Happy {{ festival_name }}, {{ honorific }}! "
+             + "Best wishes from all of us at {{ branch_name }}. {{ opt_out_hint }}")
+    args = ("templates", "set", "holiday", "sms", "en", "--branch", "SH01", "--as", "admin1")
+    code, out = outreach(*args, stdin=three)
+    assert code == 0, out
+    monkeypatch.setenv("OUTREACH_SMS_MAX_SEGMENTS_EN", "2")
+    code, out = outreach(*args, stdin=three)
+    assert code == 1 and "over the limit of 2" in out
 
 
 def test_reject_rollback_and_audit_trail(staff: None) -> None:
@@ -122,5 +135,8 @@ def test_preview_shows_sms_encoding_and_segments(staff: None) -> None:
                          "holiday,birthday", "--long")
     assert code == 0
     assert "[sms] UCS-2" in out  # 【】 forces UCS-2 even in English
+    assert out.rstrip().endswith("(limit 3)")  # SMS_MAX_SEGMENTS_EN
+    code, out = outreach("templates", "preview", "holiday", "sms", "zh-CN")
+    assert code == 0 and out.rstrip().endswith("1 segment(s) (limit 2)")
     code, out = outreach("templates", "vars")
     assert code == 0 and "honorific" in out and "unsubscribe_link" in out
