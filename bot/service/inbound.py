@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Customer, Message, utcnow
+from bot.db.models import Customer, Message
 from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
 from bot.service.channel_registry import Channels
@@ -81,6 +81,7 @@ class Outcome:
     customer_id: str | None = None
     action: str | None = None
     twiml: str | None = None  # SMS: text for the TwiML <Message> answer
+    twiml_answer: bool = True  # False: nobody waits for TwiML (a replay); SMS answers are sent
     replies: list[Reply] = field(default_factory=list)
     callback_query_id: str | None = None
     callback_text: str | None = None
@@ -114,7 +115,7 @@ async def match_sender(session: AsyncSession, msg: InboundMessage, settings: Set
     # What it answers: the matched customer's latest touch message (one of a bundle) to this
     # number. Our own conversation answers (HELP, opt-out confirmations) have no bundle, and
     # a message to a previous holder of the number belongs to another customer.
-    since = utcnow() - timedelta(days=settings.reply_match_days)
+    since = msg.received_at - timedelta(days=settings.reply_match_days)
     last = (await session.exec(select(Message.id).where(
         Message.channel == msg.channel, Message.address == msg.from_address,
         Message.direction == "out", Message.customer_id == match.customer_id,
@@ -173,8 +174,11 @@ class InboundProcessor:
         self._channels = channels
         self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
 
-    async def handle(self, msg: InboundMessage) -> Outcome:
-        """Store (idempotently), then act; errors while acting are logged, the reply stays stored."""
+    async def handle(self, msg: InboundMessage, *, twiml: bool = True) -> Outcome:
+        """Store (idempotently), then act; errors while acting are logged, the reply stays stored.
+
+        `twiml=False` (a spooled SMS replayed later, when no webhook waits for an answer)
+        sends SMS confirmations through the SMS adapter instead of the TwiML answer."""
         msg = clean_inbound(msg)
         stored = await self._store(msg)
         if stored is None:
@@ -184,6 +188,7 @@ class InboundProcessor:
                           callback_query_id=msg.callback_query_id)
         if msg.channel == "email" and msg.raw.get("auto_submitted", "no") not in ("", "no"):
             return outcome  # never answer an auto-reply (mail loops)
+        outcome.twiml_answer = twiml
         try:
             async with self.sessions() as session:
                 await self._act(session, msg, row, match, outcome)
@@ -281,7 +286,10 @@ class InboundProcessor:
         """Classify the reply (a button press carries its intent) and escalate it."""
         pressed = msg.callback_data or ""
         forced = pressed.removeprefix("reply:") if pressed.startswith("reply:") else None
-        result = await handle_reply(session, row, self.settings, utcnow(), forced_intent=forced)
+        # Deadlines and "明天上午" count from when the customer wrote (a spooled SMS is
+        # replayed later), not from when we got to it.
+        result = await handle_reply(session, row, self.settings, msg.received_at,
+                                    forced_intent=forced)
         outcome.action = row.intent
         if result.callback is not None:
             outcome.callback_id = result.callback.id
@@ -296,7 +304,7 @@ class InboundProcessor:
         """Answer on the channel the customer wrote on: SMS in the webhook's TwiML (recorded
         here), other channels as a reply message."""
         reply = self._reply(msg, row, text, outcome.customer_id, reason)
-        if msg.channel == "sms":
+        if msg.channel == "sms" and outcome.twiml_answer:
             outcome.twiml = text
             session.add(Message(id=new_message_id(), direction="out", channel="sms",
                                 customer_id=reply.customer_id, address=reply.to, body=text,

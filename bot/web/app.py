@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,7 +25,11 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        replayer = asyncio.create_task(webhooks.replay_spool_forever(ctx))
         yield
+        replayer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await replayer
         await ctx.close()
 
     web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)

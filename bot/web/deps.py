@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from bot.bootstrap import App
 from bot.service.channel_registry import Channels, build_channels
 from bot.service.inbound import InboundProcessor
+from bot.service.spool import Spool
 
 
 @dataclass
@@ -20,9 +21,11 @@ class WebContext:
     given: Channels | None = None
     _built: Channels | None = field(default=None, init=False)
     processor: InboundProcessor = field(init=False)
+    spool: Spool = field(init=False)
 
     def __post_init__(self) -> None:
         self.processor = InboundProcessor(self.app.sessions, self.app.settings, self.channels)
+        self.spool = Spool(self.app.settings.spool_dir)
 
     def channels(self) -> Channels:
         """The adapters replies go through; built lazily so a web app that never answers

@@ -52,7 +52,8 @@ def observe_send_latency(channel: str, seconds: float) -> None:
 
 
 def count_webhook(route: str, result: str) -> None:
-    """One webhook answered: accepted, duplicate, forbidden, too_large, unconfigured, bad_request."""
+    """One webhook answered: accepted, duplicate, forbidden, too_large, unconfigured, bad_request,
+    spooled (database down, kept for replay) or lost (database and spool both failed)."""
     _webhooks[(route, result)] += 1
 
 
@@ -114,6 +115,10 @@ async def render(session: AsyncSession, request: Request) -> str:
                      "Webhook requests by route and result, this process.",
                      (f"outreach_webhook_requests_total{_labels(route=r, result=res)} {n}"
                       for (r, res), n in sorted(_webhooks.items())))
+    lines += _family("outreach_spooled_webhooks", "gauge",
+                     "Twilio requests kept in SPOOL_DIR while the database was down, "
+                     "waiting for replay.",
+                     [f"outreach_spooled_webhooks {len(context(request).spool.pending())}"])
     return "\n".join(lines) + "\n"
 
 

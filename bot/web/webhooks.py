@@ -2,11 +2,15 @@
 
 Order of checks: unconfigured → 404, too big → 413, bad or missing signature →
 403 (nothing stored), then store and act. Sends that need the network
-(Telegram and email answers, answerCallbackQuery) run after the answer.
+(Telegram and email answers, answerCallbackQuery) run after the answer. Twilio does not
+retry a failed webhook: while the database is down its requests go to the spool
+(`bot.service.spool`) and are replayed by `replay_spooled` once it answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import logging
 from urllib.parse import parse_qsl
@@ -14,8 +18,10 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
+from bot.db.models import utcnow
 from bot.service.delivery import handle_status
-from bot.web.deps import context, read_limited
+from bot.service.spool import DATABASE_DOWN, SpooledRequest, replay, spool_request
+from bot.web.deps import WebContext, context, read_limited
 from bot.web.metrics import count_webhook
 from channels.sms_twilio import (
     parse_twilio_inbound,
@@ -77,11 +83,23 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
         count_webhook("twilio_sms", "bad_request")
         raise HTTPException(400, "not an inbound message") from None
     ctx = context(request)
-    outcome = await ctx.processor.handle(inbound)
+    try:
+        outcome = await ctx.processor.handle(inbound)
+    except DATABASE_DOWN:
+        await _spool(ctx, SpooledRequest("twilio_sms", form, inbound.received_at))
+        return Response(twiml_empty(), media_type=TWIML)
     count_webhook("twilio_sms", "duplicate" if outcome.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, outcome)
     body = twiml_message(outcome.twiml) if outcome.twiml else twiml_empty()
     return Response(body, media_type=TWIML)
+
+
+async def _spool(ctx: WebContext, item: SpooledRequest) -> None:
+    """Keep a request the database could not take; 503 only if even the disk fails."""
+    if not await spool_request(ctx.spool, item):
+        count_webhook(item.route, "lost")
+        raise HTTPException(503, "database unavailable")
+    count_webhook(item.route, "spooled")
 
 
 @router.post("/webhooks/twilio/status")
@@ -94,10 +112,43 @@ async def twilio_status(request: Request) -> Response:
         count_webhook("twilio_status", "bad_request")
         raise HTTPException(400, "not a status callback") from None
     our_id = request.query_params.get("m") or None
-    applied = await handle_status(context(request).app.sessions, "sms", callback.message_sid,
-                                  callback.update, our_id=our_id)
-    count_webhook("twilio_status", applied.outcome)
+    ctx = context(request)
+    try:
+        applied = await handle_status(ctx.app.sessions, "sms", callback.message_sid,
+                                      callback.update, our_id=our_id)
+    except DATABASE_DOWN:
+        await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
+    else:
+        count_webhook("twilio_status", applied.outcome)
     return Response(twiml_empty(), media_type=TWIML)
+
+
+async def replay_spooled(ctx: WebContext) -> int:
+    """Store and act on the spooled Twilio requests (oldest first); SMS answers that the
+    TwiML would have carried go through the SMS adapter instead."""
+
+    async def handle(item: SpooledRequest) -> None:
+        if item.route == "twilio_status":
+            callback = parse_twilio_status(item.form)
+            await handle_status(ctx.app.sessions, "sms", callback.message_sid, callback.update,
+                                our_id=item.our_id)
+            return
+        inbound = dataclasses.replace(parse_twilio_inbound(item.form),
+                                      received_at=item.received_at)
+        outcome = await ctx.processor.handle(inbound, twiml=False)
+        await ctx.processor.deliver(outcome)
+
+    return await replay(ctx.spool, handle)
+
+
+async def replay_spool_forever(ctx: WebContext, every: float = 10.0) -> None:
+    """The web process's replay loop: one round at start, then every `every` seconds."""
+    while True:
+        try:
+            await replay_spooled(ctx)
+        except Exception:  # never let the loop die: the files stay for the next round
+            log.exception("spool replay round failed")
+        await asyncio.sleep(every)
 
 
 @router.post("/webhooks/telegram")
