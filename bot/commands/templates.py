@@ -154,7 +154,8 @@ def reject(kind: Kind, channel: Channel, locale: Locale, branch: BranchOpt, as_u
 @app.command("rollback")
 def rollback(kind: Kind, channel: Channel, locale: Locale, branch: BranchOpt, as_user: AsUser,
              version: Version = None) -> None:
-    """Return to an earlier approved version, or without --version to the default."""
+    """Return to approved version --version; without it, to the approved version before the
+    active one (the default when there is none)."""
     _decide("rollback", kind, channel, locale, branch, as_user, version)
 
 

@@ -178,7 +178,8 @@ async def reject(session: AsyncSession, slot: Slot, approver: Staff, reason: str
 
 async def rollback(session: AsyncSession, slot: Slot, actor: Staff,
                    version: int | None = None) -> Template | None:
-    """Go back to an earlier approved version, or (no version) to the shipped default."""
+    """Go back to approved version `version`; without one, to the approved version before
+    the active one (the shipped default when there is none), as "undo" is expected to."""
     slot.check()
     await _branch(session, slot.branch)
     if actor.role not in ("admin", "branch_admin", "compliance") or (
@@ -186,13 +187,19 @@ async def rollback(session: AsyncSession, slot: Slot, actor: Staff,
     ):
         raise TemplateError(f"{actor.username} ({actor.role}) may not roll back templates of {slot.branch}")
     rows = await _slot_rows(session, slot)
+    approved = [t for t in rows if t.decided_by is not None and t.status in ("retired", "active")]
     target = None
     if version is not None:
-        matches = [t for t in rows if t.version == version and t.decided_by is not None
-                   and t.status in ("retired", "active")]
+        matches = [t for t in approved if t.version == version]
         if not matches:
             raise TemplateError(f"{slot} v{version} was never approved; only approved versions return")
         target = matches[0]
+    else:
+        active = next((t for t in approved if t.status == "active"), None)
+        if active is None:
+            raise TemplateError(f"{slot} already uses the default; nothing to roll back")
+        earlier = [t for t in approved if t.version < active.version]
+        target = earlier[-1] if earlier else None
     for row in rows:
         if row.status == "active" and row is not target:
             row.status = "retired"

@@ -140,3 +140,18 @@ def test_preview_shows_sms_encoding_and_segments(staff: None) -> None:
     assert code == 0 and out.rstrip().endswith("1 segment(s) (limit 2)")
     code, out = outreach("templates", "vars")
     assert code == 0 and "honorific" in out and "unsubscribe_link" in out
+
+
+def test_rollback_without_version_undoes_one_approval_at_a_time(staff: None) -> None:
+    """v1 approved, v2 approved: rollback → v1, rollback → the default, then nothing left."""
+    for text in ("敬上", "谨上"):
+        holiday("set", "--branch", "SH01", "--as", "admin1", stdin=GOOD.replace("敬上", text))
+        assert holiday("approve", "--branch", "SH01", "--as", "comp_sh")[0] == 0
+    assert "谨上" in holiday("show", "--branch", "SH01")[1]
+    code, out = holiday("rollback", "--branch", "SH01", "--as", "admin1")
+    assert code == 0 and "rolled back to v1" in out
+    assert "敬上" in holiday("show", "--branch", "SH01")[1]
+    code, out = holiday("rollback", "--branch", "SH01", "--as", "admin1")
+    assert code == 0 and "rolled back to the default" in out
+    code, out = holiday("rollback", "--branch", "SH01", "--as", "admin1")
+    assert code == 2 and "already uses the default" in out
