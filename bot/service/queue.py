@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Branch, Callback, CallbackAttempt, Customer, Staff, Touch, utcnow
 from bot.domain.callbacks import PRIORITIES
+from bot.domain.escalation import TABLE, sla_due
 from bot.domain.masking import mask_phone
-from bot.domain.rules import next_call_slot
+from bot.domain.rules import next_call_slot, parse_window
 from bot.service import events
 from bot.service.dispatch.outcomes import mark_unusable
 from bot.service.planning.context import load_calendar
@@ -187,7 +188,14 @@ async def record_outcome(session: AsyncSession, callback_id: int, staff: Staff, 
                                 notes=result.notes, follow_up_at=result.follow_up_at, at=now))
     callback.assignee_id, callback.claimed_at, callback.updated_at = None, None, now
     if result.outcome == "follow_up":
+        # The customer agreed a time: like a reschedule, it is due then and must be done
+        # within a working hour of it (the first-contact SLA no longer applies).
+        assert result.follow_up_at is not None
+        calendar = await load_calendar(session)
+        opening, closing = parse_window(branch.working_hours)
         callback.status, callback.due_at = "open", result.follow_up_at
+        callback.sla_due_at = sla_due(TABLE["reschedule"], result.follow_up_at, calendar,
+                                      branch.timezone, (opening, closing))
     elif result.outcome == "no_answer":
         callback.attempts += 1
         if callback.attempts >= MAX_NO_ANSWER:
@@ -241,18 +249,25 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
                                    col(Customer.sales_rep) != viewer))
     rows = (await session.exec(query)).all()
     rows = sorted(rows, key=lambda r: (PRIORITIES.index(r[0].priority), r[0].sla_due_at, r[0].id))
-    zone = ZoneInfo(tz)
+    # Times are shown, and call windows found, in each branch's own time zone (`tz` is the
+    # fallback for a branch without one).
+    zones = {code: zone or tz for code, zone in (await session.exec(
+        select(Branch.code, Branch.timezone))).all()}
     calendar = await load_calendar(session) if call_windows else None
-    items = [{
-        "callback_id": cb.id, "customer_id": cu.id, "branch": cb.branch_code,
-        "priority": cb.priority, "reasons": json.loads(cb.reasons),
-        "sla_due_at": cb.sla_due_at.astimezone(zone).isoformat(),
-        "breached": cb.sla_due_at < now, "status": cb.status,
-        "assignee": st.username if st else None, "phone": mask_phone(cu.phone),
-    } for cb, cu, st in rows]
-    if calendar is not None:
-        for item, (cb, _, _) in zip(items, rows, strict=True):
-            start, end = next_call_slot(max(now, cb.due_at or now), tz, calendar)
+    items = []
+    for cb, cu, st in rows:
+        branch_tz = zones.get(cb.branch_code) or tz
+        zone = ZoneInfo(branch_tz)
+        item: dict[str, Any] = {
+            "callback_id": cb.id, "customer_id": cu.id, "branch": cb.branch_code,
+            "priority": cb.priority, "reasons": json.loads(cb.reasons),
+            "sla_due_at": cb.sla_due_at.astimezone(zone).isoformat(),
+            "breached": cb.sla_due_at < now, "status": cb.status,
+            "assignee": st.username if st else None, "phone": mask_phone(cu.phone),
+        }
+        if calendar is not None:
+            start, end = next_call_slot(max(now, cb.due_at or now), branch_tz, calendar)
             item["call_window"] = (f"{start.astimezone(zone):%Y-%m-%d %H:%M}–"
                                    f"{end.astimezone(zone):%H:%M}")
+        items.append(item)
     return items

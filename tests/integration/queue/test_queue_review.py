@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import func, select
 
 from bot.bootstrap import App
-from bot.db.models import Callback, Staff, Touch
+from bot.db.models import Branch, Callback, Staff, Touch
 from bot.service.planning.sweep import mark_unanswered
-from bot.service.queue import Outcome, QueueError, claim_next, record_outcome
+from bot.service.queue import Outcome, QueueError, claim_next, queue_view, record_outcome
 from bot.service.staff import issue_token
 from bot.web.app import create_app
 from tests.conftest import PG_URL
@@ -160,3 +160,40 @@ async def test_concurrent_claims_respect_max_held(app: App) -> None:
             last.status, last.assignee_id, last.claimed_at = "open", None, None
             s.add(last)
             await s.commit()
+
+
+async def test_an_agreed_follow_up_is_due_then_with_a_working_hour_to_do_it(app: App) -> None:
+    """The customer asked to be called on Friday at 15:00: the callback is not breached
+    before then (its first-contact SLA was met by the call) but is one working hour after."""
+    people = await setup(app, ("A", "SH01", "P2", 1))
+    cid = await claim_next(app.engine, people["agent_sh"], app.settings, NOW)
+    assert cid is not None
+    friday = datetime.fromisoformat("2026-03-06T15:00:00+08:00")
+    async with app.sessions() as s:
+        cb = await record_outcome(s, cid, people["agent_sh"],
+                                  Outcome("follow_up", recording_ref="R", follow_up_at=friday),
+                                  app.settings, NOW)
+        await s.commit()
+    assert cb.due_at == friday
+    assert cb.sla_due_at == friday + timedelta(hours=1)
+    async with app.sessions() as s:
+        [item] = await queue_view(s, "SH01", now=NOW + timedelta(hours=3))
+    assert item["breached"] is False and item["sla_due_at"] == "2026-03-06T16:00:00+08:00"
+
+
+async def test_the_queue_shows_times_and_call_windows_in_the_branch_time_zone(app: App) -> None:
+    """A branch abroad (London) sees its own clock and call windows by its own office hours."""
+    await setup(app, ("A", "SH01", "P2", 1), ("B", "GZ01", "P2", 1))
+    async with app.sessions() as s:
+        branch = await s.get(Branch, "GZ01")
+        assert branch is not None
+        branch.timezone = "Europe/London"
+        s.add(branch)
+        await s.commit()
+    async with app.sessions() as s:
+        items = {i["branch"]: i for i in await queue_view(s, None, now=NOW, call_windows=True)}
+    assert items["SH01"]["sla_due_at"].endswith("+08:00")
+    assert items["GZ01"]["sla_due_at"].endswith("+00:00")  # London in March: GMT
+    # Tuesday 10:00 in Shanghai is 02:00 in London: its next window opens at 09:30 there.
+    assert items["SH01"]["call_window"] == "2026-03-03 10:00–11:00"
+    assert items["GZ01"]["call_window"] == "2026-03-03 09:30–11:00"
