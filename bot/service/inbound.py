@@ -32,6 +32,7 @@ from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
 from bot.service.channel_registry import Channels
 from bot.service.replies import handle_reply
+from bot.service.spool import database_down
 from bot.settings import Settings
 from channels.base import ChannelError, InboundMessage, OutboundMessage
 
@@ -175,65 +176,79 @@ class InboundProcessor:
         self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
 
     async def handle(self, msg: InboundMessage, *, twiml: bool = True) -> Outcome:
-        """Store (idempotently), then act; errors while acting are logged, the reply stays stored.
+        """Store the message (once per provider id) and act on it, in one transaction.
 
-        `twiml=False` (a spooled SMS replayed later, when no webhook waits for an answer)
-        sends SMS confirmations through the SMS adapter instead of the TwiML answer."""
+        A bug while acting rolls back only the action (a savepoint): the reply stays stored
+        and the error is logged. The database going away rolls back both and raises, so the
+        provider's retry, the SMTP sender's retry or the spool brings the message back whole
+        instead of leaving a stored reply nobody acted on. `twiml=False` (a spooled SMS
+        replayed later, when no webhook waits for an answer) sends SMS confirmations through
+        the SMS adapter instead of the TwiML answer."""
         msg = clean_inbound(msg)
-        stored = await self._store(msg)
-        if stored is None:
-            return Outcome(duplicate=True)
-        row, match = stored
-        outcome = Outcome(message_id=row.id, customer_id=match.customer_id,
-                          callback_query_id=msg.callback_query_id)
-        if msg.channel == "email" and msg.raw.get("auto_submitted", "no") not in ("", "no"):
-            return outcome  # never answer an auto-reply (mail loops)
-        outcome.twiml_answer = twiml
-        try:
-            async with self.sessions() as session:
-                await self._act(session, msg, row, match, outcome)
-                await session.commit()
-        except Exception:  # the reply is stored; acting again is the classifier's job later
-            log.exception("acting on inbound %s message %s failed", msg.channel, row.id)
-            outcome.twiml, outcome.replies = None, []
-        return outcome
-
-    async def _store(self, msg: InboundMessage) -> tuple[Message, Match] | None:
         guard: AbstractAsyncContextManager[Any] = (
             self._sqlite_lock if self.settings.is_sqlite else nullcontext())
         async with guard, self.sessions() as session:
-            if not self.settings.is_sqlite:
-                key = int.from_bytes(hashlib.blake2b(
-                    f"{msg.channel}\0{msg.provider_id}".encode(), digest_size=8).digest(),
-                    "big", signed=True)
-                await (await session.connection()).execute(
-                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-            seen = (await session.exec(select(Message.id).where(
-                Message.channel == msg.channel, Message.provider_id == msg.provider_id,
-                Message.direction == "in"))).first()
-            if seen is not None:
-                log.info("inbound %s message already stored as %s", msg.channel, seen)
-                return None
-            match = await match_sender(session, msg, self.settings)
-            row = Message(id=new_message_id(), direction="in", customer_id=match.customer_id,
-                          channel=msg.channel, address=msg.from_address, subject=msg.subject,
-                          body=msg.text, provider_id=msg.provider_id, status="received",
-                          in_reply_to=match.in_reply_to, answers_message_id=match.answers,
-                          raw=json.dumps(msg.raw, ensure_ascii=False, default=str))
-            session.add(row)
-            unmatched = "" if match.customer_id else " (no customer matched)"
-            events.record(session, "reply.received", f"{msg.channel} reply received{unmatched}",
-                          customer_id=match.customer_id, actor="customer", channel=msg.channel,
-                          payload={"message_id": row.id, "matched_by": match.how})
-            if match.candidates:
-                events.record(session, "reply.ambiguous_address",
-                              f"{msg.channel} reply from an address {len(match.candidates)} "
-                              "customers share: ambiguous_address", channel=msg.channel,
-                              payload={"message_id": row.id, "reason": "ambiguous_address",
-                                       "customer_ids": list(match.candidates)})
+            stored = await self._store(session, msg)
+            if stored is None:
+                return Outcome(duplicate=True)
+            row, match = stored
+            outcome = Outcome(message_id=row.id, customer_id=match.customer_id,
+                              callback_query_id=msg.callback_query_id, twiml_answer=twiml)
+            if not (msg.channel == "email"
+                    and msg.raw.get("auto_submitted", "no") not in ("", "no")):
+                await self._act_safely(session, msg, row, match, outcome)
+            # (an auto-reply is never answered: mail loops)
             await session.commit()
-        log.info("inbound %s message %s from %s stored (%s)", msg.channel, row.id,
+        log.info("inbound %s message %s from %s stored (%s)", msg.channel, outcome.message_id,
                  mask_address(msg.channel, msg.from_address), match.how)
+        return outcome
+
+    async def _act_safely(self, session: AsyncSession, msg: InboundMessage, row: Message,
+                          match: Match, outcome: Outcome) -> None:
+        message_id = row.id  # the savepoint's rollback expires `row`
+        try:
+            async with session.begin_nested():
+                await self._act(session, msg, row, match, outcome)
+        except Exception as exc:
+            if database_down(exc):
+                raise
+            log.exception("acting on inbound %s message %s failed; the reply is stored",
+                          msg.channel, message_id)
+            outcome.twiml, outcome.replies, outcome.action = None, [], None
+
+    async def _store(self, session: AsyncSession,
+                     msg: InboundMessage) -> tuple[Message, Match] | None:
+        """Add the message and its events to `session`; None when already stored."""
+        if not self.settings.is_sqlite:
+            key = int.from_bytes(hashlib.blake2b(
+                f"{msg.channel}\0{msg.provider_id}".encode(), digest_size=8).digest(),
+                "big", signed=True)
+            await (await session.connection()).execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        seen = (await session.exec(select(Message.id).where(
+            Message.channel == msg.channel, Message.provider_id == msg.provider_id,
+            Message.direction == "in"))).first()
+        if seen is not None:
+            log.info("inbound %s message already stored as %s", msg.channel, seen)
+            return None
+        match = await match_sender(session, msg, self.settings)
+        row = Message(id=new_message_id(), direction="in", customer_id=match.customer_id,
+                      channel=msg.channel, address=msg.from_address, subject=msg.subject,
+                      body=msg.text, provider_id=msg.provider_id, status="received",
+                      in_reply_to=match.in_reply_to, answers_message_id=match.answers,
+                      raw=json.dumps(msg.raw, ensure_ascii=False, default=str))
+        session.add(row)
+        unmatched = "" if match.customer_id else " (no customer matched)"
+        events.record(session, "reply.received", f"{msg.channel} reply received{unmatched}",
+                      customer_id=match.customer_id, actor="customer", channel=msg.channel,
+                      payload={"message_id": row.id, "matched_by": match.how})
+        if match.candidates:
+            events.record(session, "reply.ambiguous_address",
+                          f"{msg.channel} reply from an address {len(match.candidates)} "
+                          "customers share: ambiguous_address", channel=msg.channel,
+                          payload={"message_id": row.id, "reason": "ambiguous_address",
+                                   "customer_ids": list(match.candidates)})
+        await session.flush()
         return row, match
 
     async def _act(self, session: AsyncSession, msg: InboundMessage, row: Message,

@@ -23,13 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger("outreach.spool")
 
-#: What "the database is down" looks like: a driver error (SQLAlchemy wraps those) or a
-#: socket that cannot connect or was cut (OSError covers refused, reset and timeouts).
-DATABASE_DOWN: tuple[type[BaseException], ...] = (DBAPIError, OSError)
+
+def database_down(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached or cannot take the write now
+    (a refused, cut or timed-out connection, "database is locked"), as opposed to a bug
+    such as a constraint violation, which retrying later would only repeat."""
+    if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return False
 
 ROUTES = ("twilio_sms", "twilio_status")
 
@@ -121,11 +128,12 @@ async def replay(spool: Spool, handle: Callable[[SpooledRequest], Awaitable[None
             continue
         try:
             await handle(item)
-        except DATABASE_DOWN:
-            log.warning("database still down: %d spooled webhook(s) wait",
-                        len(spool.pending()))
-            break
-        except Exception:  # a bug, not an outage: keep the request for a person, go on
+        except Exception as exc:
+            if database_down(exc):
+                log.warning("database still down: %d spooled webhook(s) wait",
+                            len(spool.pending()))
+                break
+            # A bug, not an outage: keep the request for a person and go on.
             log.exception("replaying spooled %s failed; moved to %s", item.route,
                           spool.set_aside(path))
             continue

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from bot.db.models import utcnow
 from bot.service.delivery import handle_status
-from bot.service.spool import DATABASE_DOWN, SpooledRequest, replay, spool_request
+from bot.service.spool import SpooledRequest, database_down, replay, spool_request
 from bot.web.deps import WebContext, context, read_limited
 from bot.web.metrics import count_webhook
 from channels.sms_twilio import (
@@ -85,7 +85,9 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     ctx = context(request)
     try:
         outcome = await ctx.processor.handle(inbound)
-    except DATABASE_DOWN:
+    except Exception as exc:
+        if not database_down(exc):
+            raise
         await _spool(ctx, SpooledRequest("twilio_sms", form, inbound.received_at))
         return Response(twiml_empty(), media_type=TWIML)
     count_webhook("twilio_sms", "duplicate" if outcome.duplicate else "accepted")
@@ -116,7 +118,9 @@ async def twilio_status(request: Request) -> Response:
     try:
         applied = await handle_status(ctx.app.sessions, "sms", callback.message_sid,
                                       callback.update, our_id=our_id)
-    except DATABASE_DOWN:
+    except Exception as exc:
+        if not database_down(exc):
+            raise
         await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
     else:
         count_webhook("twilio_status", applied.outcome)
