@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,6 +17,7 @@ class CapturedMail:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    tls: bool = False  # whether the session had switched to TLS (STARTTLS)
 
     @property
     def message(self) -> EmailMessage:
@@ -23,10 +25,15 @@ class CapturedMail:
 
 
 class SmtpPeer:
-    """Outbound SMTP peer: `refuse` maps a recipient to the reply it gets at RCPT."""
+    """Outbound SMTP peer: `refuse` maps a recipient to the reply it gets at RCPT.
 
-    def __init__(self, username: str | None = None, password: str | None = None) -> None:
+    With `tls_context` it offers STARTTLS and, like a provider's submission port, requires it
+    before AUTH and MAIL."""
+
+    def __init__(self, username: str | None = None, password: str | None = None,
+                 tls_context: ssl.SSLContext | None = None) -> None:
         self.credentials = (username, password) if username else None
+        self.tls_context = tls_context
         self.refuse: dict[str, str] = {}  # e.g. {"gone@example.com": "550 5.1.1 User unknown"}
         self.mails: list[CapturedMail] = []
         self.host = "127.0.0.1"
@@ -46,9 +53,12 @@ class SmtpPeer:
 
     def _protocol(self) -> SMTP:
         kwargs: dict[str, Any] = {"hostname": "smtp-peer.localhost"}
+        if self.tls_context is not None:
+            kwargs.update(tls_context=self.tls_context, require_starttls=True)
         if self.credentials:
-            # auth over plain TCP is fine on loopback; handled=False avoids aiosmtpd's 60 s hang
-            kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
+            # handled=False avoids aiosmtpd's 60 s hang; plain-TCP auth only without TLS
+            kwargs.update(authenticator=self._authenticate,
+                          auth_require_tls=self.tls_context is not None)
         return SMTP(self, **kwargs)
 
     def _authenticate(
@@ -81,5 +91,6 @@ class SmtpPeer:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
-        self.mails.append(CapturedMail(str(envelope.mail_from), list(envelope.rcpt_tos), data))
+        self.mails.append(CapturedMail(str(envelope.mail_from), list(envelope.rcpt_tos), data,
+                                       tls=session.ssl is not None))
         return "250 2.0.0 Ok: queued"
