@@ -51,6 +51,9 @@ _UNUSABLE_BAD_REQUESTS = (
 )
 
 
+#: Replies, button presses and the customer blocking or unblocking the bot.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+
 class TelegramChannel:
     """Bot API sender; the aiohttp session is the adapter's own (close it)."""
 
@@ -99,7 +102,7 @@ class TelegramChannel:
         """Register our webhook with its secret header (webhook mode at start)."""
         try:
             await self.bot.set_webhook(
-                url, secret_token=secret, allowed_updates=["message", "callback_query"]
+                url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
             )
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise map_telegram_error(exc) from exc
@@ -110,7 +113,7 @@ class TelegramChannel:
         """Long-poll for updates (polling mode) as plain Update dicts for `parse_telegram_update`."""
         try:
             updates = await self.bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]
+                offset=offset, timeout=timeout, allowed_updates=list(ALLOWED_UPDATES)
             )
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise map_telegram_error(exc) from exc

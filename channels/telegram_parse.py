@@ -29,6 +29,24 @@ def parse_telegram_update(update: Mapping[str, Any]) -> InboundMessage | None:
     return None
 
 
+def parse_bot_blocked(update: Mapping[str, Any]) -> tuple[str, bool] | None:
+    """(chat id, blocked) when a customer blocked the bot (`kicked`) or unblocked it
+    (`member` again), from a private chat's `my_chat_member` update; else None."""
+    change = update.get("my_chat_member")
+    if not isinstance(change, Mapping):
+        return None
+    chat = change.get("chat") or {}
+    new = (change.get("new_chat_member") or {}).get("status")
+    old = (change.get("old_chat_member") or {}).get("status")
+    if chat.get("type") != "private" or "id" not in chat:
+        return None
+    if new == "kicked":
+        return str(chat["id"]), True
+    if new == "member" and old == "kicked":
+        return str(chat["id"]), False
+    return None
+
+
 def _from_message(message: Mapping[str, Any], update: Mapping[str, Any]) -> InboundMessage | None:
     chat = message.get("chat") or {}
     if "id" not in chat or "message_id" not in message:

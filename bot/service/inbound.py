@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Customer, Message
+from bot.db.models import AddressStatus, Customer, Message
 from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
 from bot.service.channel_registry import Channels
+from bot.service.dispatch.outcomes import mark_unusable
 from bot.service.replies import handle_reply
 from bot.service.spool import database_down
 from bot.settings import Settings
@@ -202,6 +203,30 @@ class InboundProcessor:
         log.info("inbound %s message %s from %s stored (%s)", msg.channel, outcome.message_id,
                  mask_address(msg.channel, msg.from_address), match.how)
         return outcome
+
+    async def bot_blocked(self, chat_id: str, blocked: bool) -> bool:
+        """The customer blocked the bot (or unblocked it): the chat is unusable (usable
+        again) before any send fails on it, so dispatch goes straight to the next channel.
+        Blocking is not an opt-out (DOMAIN.md). Returns whether anything changed."""
+        async with self.sessions() as session:
+            owners = (await session.exec(select(Customer.id).where(
+                Customer.telegram_chat_id == chat_id))).all()
+            customer_id = owners[0] if len(owners) == 1 else None
+            if blocked:
+                state = await session.get(AddressStatus, ("telegram", chat_id))
+                changed = state is None or state.status != "unusable"
+                if changed:
+                    await mark_unusable(session, "telegram", chat_id, "blocked_bot")
+                    events.record(session, "address.unusable",
+                                  "telegram address unusable: the customer blocked the bot",
+                                  customer_id=customer_id, channel="telegram",
+                                  payload={"reason": "blocked_bot"})
+            else:
+                changed = await keywords.usable_again(session, "telegram", chat_id,
+                                                      why="unblocked the bot",
+                                                      customer_id=customer_id)
+            await session.commit()
+        return changed
 
     async def _act_safely(self, session: AsyncSession, msg: InboundMessage, row: Message,
                           match: Match, outcome: Outcome) -> None:

@@ -23,7 +23,7 @@ from bot.service.inbound import InboundProcessor, Outcome, strip_nul
 from channels.base import ChannelError, InboundMessage
 from channels.email_parse import Bounce
 from channels.email_smtp import InboundSmtpHandler, start_inbound_smtp
-from channels.telegram_parse import parse_telegram_update
+from channels.telegram_parse import parse_bot_blocked, parse_telegram_update
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -162,12 +162,15 @@ async def poll_telegram(adapter: TelegramChannel, processor: InboundProcessor,
             continue
         for update in updates:
             inbound = parse_telegram_update(update)
-            if inbound is not None:
-                try:
-                    outcome = await processor.handle(inbound)
-                except Exception:  # database trouble: fetch the same update again later
-                    log.exception("telegram update could not be stored; retrying in 5 s")
-                    await asyncio.sleep(5)
-                    break
+            blocked = parse_bot_blocked(update)
+            try:
+                if blocked is not None:
+                    await processor.bot_blocked(*blocked)
+                outcome = await processor.handle(inbound) if inbound is not None else None
+            except Exception:  # database trouble: fetch the same update again later
+                log.exception("telegram update could not be stored; retrying in 5 s")
+                await asyncio.sleep(5)
+                break
+            if outcome is not None:
                 await processor.deliver(outcome)
             offset = int(update["update_id"]) + 1

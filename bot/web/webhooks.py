@@ -30,7 +30,11 @@ from channels.sms_twilio import (
     twiml_message,
     verify_twilio_signature,
 )
-from channels.telegram_parse import parse_telegram_update, verify_telegram_secret
+from channels.telegram_parse import (
+    parse_bot_blocked,
+    parse_telegram_update,
+    verify_telegram_secret,
+)
 
 log = logging.getLogger("outreach.webhooks")
 router = APIRouter()
@@ -177,11 +181,16 @@ async def telegram(request: Request, background: BackgroundTasks) -> JSONRespons
     except (UnicodeDecodeError, ValueError):
         count_webhook("telegram", "bad_request")
         raise HTTPException(400, "not JSON") from None
+    ctx = context(request)
+    blocked = parse_bot_blocked(update) if isinstance(update, dict) else None
+    if blocked is not None:
+        await ctx.processor.bot_blocked(*blocked)  # database down → 5xx, Telegram repeats
+        count_webhook("telegram", "blocked" if blocked[1] else "unblocked")
+        return JSONResponse({"ok": True})
     inbound = parse_telegram_update(update) if isinstance(update, dict) else None
     if inbound is None:
         count_webhook("telegram", "ignored")
         return JSONResponse({"ok": True})
-    ctx = context(request)
     outcome = await ctx.processor.handle(inbound)
     count_webhook("telegram", "duplicate" if outcome.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, outcome)

@@ -190,6 +190,19 @@ class TelegramPeer(LoopbackServer):
             },
         }
 
+    def chat_member_update(self, chat_id: int, old: str, new: str,
+                           chat_type: str = "private") -> dict[str, Any]:
+        """A real `my_chat_member` Update: the bot's membership in a chat changed
+        (`kicked` when a customer blocks the bot, `member` when they unblock it)."""
+        user = {"id": chat_id, "is_bot": False, "first_name": "客户"}
+        return {"update_id": next(self._update_ids), "my_chat_member": {
+            "chat": {"id": chat_id, "first_name": "客户", "type": chat_type},
+            "from": user, "date": int(time.time()),
+            "old_chat_member": {"user": BOT_USER, "status": old},
+            "new_chat_member": {"user": BOT_USER, "status": new,
+                                **({"until_date": 0} if new == "kicked" else {})},
+        }}
+
     def queue_update(self, update: dict[str, Any]) -> None:
         """Make an update available to getUpdates (polling mode)."""
         self.updates.append(update)

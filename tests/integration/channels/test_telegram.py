@@ -149,7 +149,8 @@ async def test_answer_callback_set_webhook_and_polling(
     await channel.set_webhook("https://bot.example.com/webhooks/telegram", "s3cr3t")
     assert telegram_peer.webhook is not None
     assert telegram_peer.webhook["secret_token"] == "s3cr3t"
-    assert json.loads(telegram_peer.webhook["allowed_updates"]) == ["message", "callback_query"]
+    assert json.loads(telegram_peer.webhook["allowed_updates"]) == [
+        "message", "callback_query", "my_chat_member"]
     telegram_peer.queue_update(telegram_peer.message_update(CHAT, "你好"))
     [update] = await channel.get_updates(timeout=0)
     inbound = parse_telegram_update(update)

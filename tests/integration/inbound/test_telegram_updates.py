@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db.models import ConsentChange, LinkToken, Message
+from bot.db.models import AddressStatus, ConsentChange, LinkToken, Message
 from bot.service import tokens
 from bot.service.receiver import start_receivers
 from channels.base import OutboundMessage
@@ -154,6 +154,7 @@ async def test_set_webhook_only_for_a_reachable_https_url(
     assert rig.telegram.webhook is not None
     assert rig.telegram.webhook["url"] == "https://bot.example.com/webhooks/telegram"
     assert rig.telegram.webhook["secret_token"] == "tg-s3cret"
+    assert "my_chat_member" in str(rig.telegram.webhook["allowed_updates"])  # blocks, too
     rig.telegram.webhook = None
     local = rig.app.settings.model_copy(update={"public_url": "http://127.0.0.1:8000"})
     app = type(rig.app)(settings=local, engine=rig.app.engine, sessions=rig.app.sessions)
@@ -176,3 +177,44 @@ async def test_short_link_opens_the_bot_with_the_token(rig: Rig) -> None:
     assert response.status_code == 302
     assert response.headers["location"] == "https://t.me/firm_care_bot?start=TgAbc123xyz9"
     assert (await rig.client.get("/t/unknown00000")).status_code == 404
+
+
+async def test_blocking_the_bot_makes_the_chat_unusable_until_unblocked(rig: Rig) -> None:
+    """Read ahead of any send: dispatch skips the chat at once (not an opt-out)."""
+    response = await rig.update(rig.telegram.chat_member_update(CHAT, "member", "kicked"))
+    assert response.status_code == 200
+    [state] = await rig.rows(AddressStatus)
+    assert (state.channel, state.address, state.status, state.reason) == (
+        "telegram", str(CHAT), "unusable", "blocked_bot")
+    [event] = await rig.events("address.unusable")
+    assert event.customer_id == "C1" and str(CHAT) not in event.summary
+    customer = await rig.customer("C1")
+    assert customer.opted_out_at is None and customer.marketing_consent is True
+    await rig.update(rig.telegram.chat_member_update(CHAT, "member", "kicked"))  # repeated
+    assert len(await rig.events("address.unusable")) == 1
+    await rig.update(rig.telegram.chat_member_update(CHAT, "kicked", "member"))
+    [state] = await rig.rows(AddressStatus)
+    assert state.status == "ok"
+    assert len(await rig.events("address.usable_again")) == 1
+
+
+async def test_the_bot_added_to_a_group_changes_nothing(rig: Rig) -> None:
+    update = rig.telegram.chat_member_update(-100123, "left", "member", chat_type="group")
+    assert (await rig.update(update)).status_code == 200
+    update = rig.telegram.chat_member_update(-100123, "member", "kicked", chat_type="group")
+    assert (await rig.update(update)).status_code == 200
+    assert await rig.rows(AddressStatus) == []
+
+
+@pytest.mark.parametrize("rig", [{"telegram_mode": "polling"}], indirect=True)
+async def test_polling_reads_a_block_too(rig: Rig) -> None:
+    receivers = await start_receivers(rig.app, channels=rig.channels, smtp=False, poll_timeout=1)
+    try:
+        rig.telegram.queue_update(rig.telegram.chat_member_update(CHAT, "member", "kicked"))
+        async with asyncio.timeout(5):
+            while not await rig.rows(AddressStatus):
+                await asyncio.sleep(0.05)
+    finally:
+        await receivers.stop()
+    [state] = await rig.rows(AddressStatus)
+    assert state.status == "unusable"
