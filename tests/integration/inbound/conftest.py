@@ -86,6 +86,16 @@ class Rig:
             assert found is not None
             return found
 
+    async def set_branch(self, **fields: Any) -> None:
+        """Change branch SH01's settings, as `outreach branch set` would."""
+        async with self.app.sessions() as s:
+            branch = await s.get(Branch, "SH01")
+            assert branch is not None
+            for name, value in fields.items():
+                setattr(branch, name, value)
+            s.add(branch)
+            await s.commit()
+
     async def rows(self, model: Any, *where: Any) -> list[Any]:
         async with self.app.sessions() as s:
             query = select(model).where(*where) if where else select(model)

@@ -7,18 +7,13 @@ import logging
 
 import pytest
 
-from bot.db.models import Branch, Callback, Event
+from bot.db.models import Callback, Event
 from tests.integration.inbound.conftest import Rig
 
 
 async def _break_branch_hours(rig: Rig) -> None:
     """Data an action trips over: a branch whose working hours cannot be read."""
-    async with rig.app.sessions() as s:
-        branch = await s.get(Branch, "SH01")
-        assert branch is not None
-        branch.working_hours = "25:00-99:00"
-        s.add(branch)
-        await s.commit()
+    await rig.set_branch(working_hours="25:00-99:00")
 
 
 async def test_a_failing_action_keeps_the_reply_and_nothing_half_done(
@@ -39,12 +34,7 @@ async def test_a_failing_action_keeps_the_reply_and_nothing_half_done(
 async def test_after_the_fix_the_next_reply_is_acted_on(rig: Rig) -> None:
     await _break_branch_hours(rig)
     await rig.sms("请回电")
-    async with rig.app.sessions() as s:
-        branch = await s.get(Branch, "SH01")
-        assert branch is not None
-        branch.working_hours = "09:00-17:00"
-        s.add(branch)
-        await s.commit()
+    await rig.set_branch(working_hours="09:00-17:00")
     await rig.sms("我要投诉")
     [callback] = await rig.rows(Callback)
     assert callback.priority == "P1"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db.models import Branch, Bundle, Callback, Message, Touch
+from bot.db.models import Bundle, Callback, Message, Touch
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.receiver import Receivers, start_receivers
 from tests.integration.inbound.conftest import ZHANG, Rig, sent_bundle
@@ -53,12 +53,7 @@ async def test_email_is_classified_on_the_new_text_only(rig: Rig, receiver: Rece
 
 
 async def test_not_me_is_p0_and_alerts_the_manager_by_email(rig: Rig) -> None:
-    async with rig.app.sessions() as s:
-        branch = await s.get(Branch, "SH01")
-        assert branch is not None
-        branch.manager_email = "manager@firm.example"
-        s.add(branch)
-        await s.commit()
+    await rig.set_branch(manager_email="manager@firm.example")
     await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMabc")
     await rig.sms("这笔转账不是我操作的！")
     [callback] = await rig.rows(Callback)
