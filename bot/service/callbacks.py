@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.locks import hold_xact_lock
 from bot.db.models import Callback, Customer, utcnow
 from bot.domain.callbacks import CallbackState, join
 from bot.service import events
@@ -28,7 +29,11 @@ async def open_or_join(
     """Return the customer's open callback with this reason joined, creating one if none is open.
 
     `due_at` (a time the customer asked for) is kept on a new callback and moves an open one.
+    An open callback whose SLA now falls before the time it waits for (a fraud denial joining
+    a callback set for tomorrow) is due at once: urgency beats the wait.
     """
+    # One open callback per customer: replies, the sweep and dispatch may race for it.
+    await hold_xact_lock(session, f"callback:{customer.id}")
     current = (
         await session.exec(
             select(Callback)
@@ -59,6 +64,14 @@ async def open_or_join(
         current.sla_due_at = state.sla_due_at
         current.updated_at = utcnow()
         events.record(session, "callback.joined", f"callback {state.priority}: + {reason}",
+                      customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
+                      payload={"callback_id": current.id, "reason": reason})
+    if due_at is None and current.due_at is not None and current.sla_due_at < current.due_at:
+        current.due_at = None
+        current.updated_at = utcnow()
+        events.record(session, "callback.due_now",
+                      f"callback {current.priority} due now: its SLA comes before the time "
+                      f"it waited for ({reason})",
                       customer_id=customer.id, branch_code=customer.branch_code, actor=actor,
                       payload={"callback_id": current.id, "reason": reason})
     if due_at is not None and current.due_at != due_at:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -22,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.locks import hold_xact_lock
 from bot.db.models import AddressStatus, Customer, Message
 from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
@@ -244,12 +243,7 @@ class InboundProcessor:
     async def _store(self, session: AsyncSession,
                      msg: InboundMessage) -> tuple[Message, Match] | None:
         """Add the message and its events to `session`; None when already stored."""
-        if not self.settings.is_sqlite:
-            key = int.from_bytes(hashlib.blake2b(
-                f"{msg.channel}\0{msg.provider_id}".encode(), digest_size=8).digest(),
-                "big", signed=True)
-            await (await session.connection()).execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        await hold_xact_lock(session, f"inbound:{msg.channel}:{msg.provider_id}")
         seen = (await session.exec(select(Message.id).where(
             Message.channel == msg.channel, Message.provider_id == msg.provider_id,
             Message.direction == "in"))).first()

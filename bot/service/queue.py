@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.locks import hold_xact_lock
 from bot.db.models import Branch, Callback, CallbackAttempt, Customer, Staff, Touch, utcnow
 from bot.domain.callbacks import PRIORITIES
 from bot.domain.escalation import TABLE, sla_due
@@ -72,12 +73,9 @@ async def claim_next(engine: AsyncEngine, staff: Staff, settings: Settings,
     may_work(staff)
     now = now or utcnow()
     async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # Count + claim must be atomic per agent: concurrent claims by the same agent
-            # queue here (released at commit) so AGENT_MAX_HELD cannot be exceeded.
-            # SQLite serialises writers already.
-            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                sa.func.hashtext(sa.literal(f"agent:{staff.id}")))))
+        # Count + claim must be atomic per agent: concurrent claims by the same agent
+        # queue here (released at commit) so AGENT_MAX_HELD cannot be exceeded.
+        await hold_xact_lock(conn, f"agent:{staff.id}")
         held = (await conn.execute(sa.select(sa.func.count()).select_from(CB).where(
             CB.c.status == "claimed", CB.c.assignee_id == staff.id))).scalar_one()
         if held >= settings.agent_max_held:

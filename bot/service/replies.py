@@ -6,6 +6,7 @@ everything else: complaints, not-me denials, reschedules, low-confidence answers
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,11 +17,14 @@ from bot.db.models import AddressStatus, Branch, Callback, Customer, Message, To
 from bot.domain.escalation import needs_person, sla_due
 from bot.domain.masking import mask_address
 from bot.domain.replies import INTENTS, Classification, classify, parse_reschedule
+from bot.domain.replies.reschedule import RescheduleTime
 from bot.domain.rules import next_call_slot, parse_window
 from bot.service import events
 from bot.service.callbacks import open_or_join
 from bot.service.planning.context import load_calendar
 from bot.settings import Settings
+
+log = logging.getLogger("outreach.replies")
 
 KEYWORD_INTENTS = frozenset({"opt_out", "opt_in", "help"})
 ANSWERABLE = ("sent", "delivered", "unknown", "unanswered", "logged")
@@ -120,13 +124,17 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     start = now
     reason = result.intent if result.confidence >= settings.classifier_min_confidence else "unsure_reply"
     if result.intent == "reschedule":
-        asked = parse_reschedule(message.body, now, branch.timezone)
-        if asked.at is not None:
+        try:
+            asked: RescheduleTime | None = parse_reschedule(message.body, now, branch.timezone)
+        except Exception:  # an unreadable time must not cost the customer their callback
+            log.exception("reading the time asked for in message %s failed", message.id)
+            asked = None
+        if asked is not None and asked.at is not None:
             due_at = asked.at  # an evening time the customer asked for is kept
         else:
             due_at, _ = next_call_slot(now, branch.timezone, calendar)
         start = due_at
-        reason = f"reschedule: {asked.explanation}"
+        reason = f"reschedule: {asked.explanation if asked else '时间未能识别'}"
     sla = sla_due(rule, start, calendar, branch.timezone, (hours[0], hours[1]))
     callback = await open_or_join(session, customer, rule.priority, reason, sla, due_at=due_at)
     for touch in touches:

@@ -49,7 +49,7 @@ _CN_DIGITS = {
     "八": 8,
     "九": 9,
 }
-_NUM = r"[\d零一二两三四五六七八九十]{1,3}"
+_NUM = r"(?:\d{1,3}|[零一二两三四五六七八九十]{1,3})"  # ASCII or Chinese, never mixed
 _WEEKDAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PARTS = {  # part of day → (default hour, minute, end hour of that part, add 12 to hours 1-11)
@@ -95,7 +95,8 @@ _WEEK_EN = re.compile(
 _DATE_ZH = re.compile(rf"(?:(?P<m>{_NUM})月)?(?P<d>{_NUM})[号日](?!本)")
 _PART = re.compile(r"凌晨|早上|早晨|清晨|上午|明早|今早|中午|下午|傍晚|晚上|今晚|明晚|夜里|下班"
                    r"|\bmorning\b|\bnoon\b|\bafternoon\b|\bevening\b|\btonight\b|after work")  # fmt: skip
-_CLOCK_ZH = re.compile(rf"(?P<h>{_NUM})点(?!都|也|儿)(?:钟)?(?P<m>半|一刻|三刻|{_NUM}(?:分)?)?")
+# The hour never starts right after 周/星期/礼拜: in 周一九点 the 一 is the weekday, not 19.
+_CLOCK_ZH = re.compile(rf"(?<![周期拜])(?P<h>{_NUM})点(?!都|也|儿)(?:钟)?(?P<m>半|一刻|三刻|{_NUM}(?:分)?)?")
 # "晚一点", "早一点", "快一点": 一点 meaning "a little", not one o'clock.
 _A_LITTLE = re.compile(r"[晚早快慢多少好有低高差这降]一点")
 _CLOCK_DIGITAL = re.compile(r"(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d)(?: ?(?P<ap>am|pm))?")

@@ -36,6 +36,13 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
         ("下周吧", at(30, 9)),
         ("下周一上午联系我", at(30, 9)),
         ("下周二下午三点可以", at(1, 15, month=12)),
+        # A weekday digit next to the hour is the weekday, and ASCII and Chinese digits
+        # never make one number (下周一10点 crashed the parser; 周一九点 read as 19:00).
+        ("在开会，下周一10点半打给我", at(30, 10, 30)),
+        ("周一九点", at(30, 9)),
+        ("下周五十点", at(4, 10, month=12)),
+        ("礼拜四十一点", at(3, 11, month=12)),
+        ("星期二9点后", at(1, 9, month=12)),
         ("晚上8点后再打", at(27, 20)),
         ("晚上九点后打吧", at(27, 21)),
         ("今晚再聊", at(27, 19)),
