@@ -31,7 +31,7 @@ from bot.domain.masking import mask_address
 from bot.service import events, keywords, tokens
 from bot.service.channel_registry import Channels
 from bot.service.dispatch.outcomes import mark_unusable
-from bot.service.replies import handle_reply
+from bot.service.replies import handle_reply, mark_answered
 from bot.service.spool import database_down
 from bot.settings import Settings
 from channels.base import ChannelError, InboundMessage, OutboundMessage
@@ -301,6 +301,8 @@ class InboundProcessor:
             return
         row.intent, row.confidence = found.intent, 1.0
         session.add(row)
+        if customer is not None:
+            await mark_answered(session, customer, row, self.settings, msg.received_at)
         outcome.action = found.intent
         changed = await self._apply_keyword(session, found, msg, customer, match)
         if found.intent != "help" and not changed:

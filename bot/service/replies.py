@@ -66,6 +66,24 @@ class ReplyResult:
     confirmation: str | None = None
 
 
+async def mark_answered(session: AsyncSession, customer: Customer, message: Message,
+                        settings: Settings, now: datetime) -> list[Touch]:
+    """Link the reply to the message it answers (its thread, else the customer's latest on
+    that channel) and mark that bundle's touches answered, whatever the reply says: a TD or
+    HELP answers a touch too, so the sweep must not call the customer about its silence."""
+    if message.answers_message_id is None:
+        previous = await latest_outbound(session, customer.id, message.channel,
+                                         now - timedelta(days=settings.reply_match_days))
+        message.answers_message_id = previous.id if previous else None
+        session.add(message)
+    touches = await answered_touches(session, message)
+    for touch in touches:
+        if touch.status in ANSWERABLE:
+            touch.status, touch.updated_at = "answered", now
+            session.add(touch)
+    return touches
+
+
 async def handle_reply(session: AsyncSession, message: Message, settings: Settings,
                        now: datetime, kind_hint: str | None = None,
                        forced_intent: str | None = None) -> ReplyResult:
@@ -80,21 +98,13 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     branch = await session.get(Branch, customer.branch_code) if customer else None
     if customer is None or branch is None:
         return done
-    if message.answers_message_id is None:
-        previous = await latest_outbound(session, customer.id, message.channel,
-                                         now - timedelta(days=settings.reply_match_days))
-        message.answers_message_id = previous.id if previous else None
-    touches = await answered_touches(session, message)
+    touches = await mark_answered(session, customer, message, settings, now)
     kinds = frozenset(t.kind for t in touches)
     context = kind_hint or next((k for k in ("new_account", "dormancy", "asset_movement")
                                  if k in kinds), next(iter(kinds), None))
     result = (Classification(forced_intent, 1.0, [f"button {forced_intent}"])
               if forced_intent in INTENTS else classify(message.body, context))
     message.intent, message.confidence = result.intent, round(result.confidence, 3)
-    for touch in touches:
-        if touch.status in ANSWERABLE:
-            touch.status, touch.updated_at = "answered", now
-            session.add(touch)
     events.record(session, "reply.classified",
                   f"reply on {message.channel}: {result.intent} ({result.confidence:.2f})",
                   customer_id=customer.id, branch_code=branch.code, channel=message.channel,

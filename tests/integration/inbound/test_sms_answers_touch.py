@@ -25,3 +25,22 @@ async def test_reply_is_not_linked_to_another_customers_message(rig: Rig) -> Non
     assert reply.customer_id == "C1"
     assert reply.answers_message_id is None  # not Lee's message
     assert touch.status == "sent"  # Lee's touch was not answered by Zhang
+
+
+async def test_td_answers_the_touch_so_nobody_calls_about_its_silence(
+        rig: Rig) -> None:  # noqa: F811
+    """A dormancy message answered with TD: consent withdrawn, the touch answered, and the
+    sweep at the reply deadline opens no callback (DOMAIN: opted out, nobody calls)."""
+    from datetime import timedelta
+
+    from bot.db.models import Callback, utcnow
+    from bot.service.planning.sweep import mark_unanswered
+
+    await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMout3", status="delivered")
+    await rig.sms("TD")
+    [touch] = await rig.rows(Touch)
+    assert touch.status == "answered"
+    async with rig.app.sessions() as s:
+        assert await mark_unanswered(s, utcnow() + timedelta(days=30)) == 0
+        await s.commit()
+    assert await rig.rows(Callback) == []
