@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger("outreach.spool")
 
@@ -32,10 +33,16 @@ def database_down(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached or cannot take the write now
     (a refused, cut or timed-out connection, "database is locked"), as opposed to a bug
     such as a constraint violation, which retrying later would only repeat."""
-    if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
+    if isinstance(exc, OSError | PoolTimeout):  # refused, reset, timed out; pool exhausted
         return True
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            return True
+        # PostgreSQL: connection exceptions (08), insufficient resources such as too many
+        # connections (53), shutting down or starting up (57P), read-only after a failover.
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(code, str) and (
+            code[:2] in ("08", "53") or code.startswith("57P") or code == "25006")
     return False
 
 ROUTES = ("twilio_sms", "twilio_status")

@@ -87,17 +87,28 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
         count_webhook("twilio_sms", "bad_request")
         raise HTTPException(400, "not an inbound message") from None
     ctx = context(request)
+    kept = SpooledRequest("twilio_sms", form, inbound.received_at)
+    if ctx.spool.pending():  # older messages wait on disk: this one queues behind them
+        await _spool(ctx, kept)
+        return Response(twiml_empty(), media_type=TWIML)
     try:
         outcome = await ctx.processor.handle(inbound)
     except Exception as exc:
-        if not database_down(exc):
-            raise
-        await _spool(ctx, SpooledRequest("twilio_sms", form, inbound.received_at))
+        _log_unstored(kept.route, exc)
+        await _spool(ctx, kept)
         return Response(twiml_empty(), media_type=TWIML)
     count_webhook("twilio_sms", "duplicate" if outcome.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, outcome)
     body = twiml_message(outcome.twiml) if outcome.twiml else twiml_empty()
     return Response(body, media_type=TWIML)
+
+
+def _log_unstored(route: str, exc: Exception) -> None:
+    """Twilio never repeats a request, so whatever stopped storing it, it goes to the spool;
+    a bug (not an outage) is logged in full and its file ends in SPOOL_DIR/bad at replay."""
+    if not database_down(exc):
+        log.error("%s: storing failed (%s); kept in the spool", route, type(exc).__name__,
+                  exc_info=exc)
 
 
 async def _spool(ctx: WebContext, item: SpooledRequest) -> None:
@@ -123,8 +134,7 @@ async def twilio_status(request: Request) -> Response:
         applied = await handle_status(ctx.app.sessions, "sms", callback.message_sid,
                                       callback.update, our_id=our_id)
     except Exception as exc:
-        if not database_down(exc):
-            raise
+        _log_unstored("twilio_status", exc)
         await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
     else:
         count_webhook("twilio_status", applied.outcome)

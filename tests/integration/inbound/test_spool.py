@@ -189,3 +189,20 @@ async def test_a_replayed_reply_counts_its_deadlines_from_when_it_was_received(
     [callback] = await outage.rig.rows(Callback)
     assert callback.sla_due_at is not None
     assert received < callback.sla_due_at.replace(tzinfo=UTC) < received + timedelta(days=5)
+
+
+async def test_a_live_reply_queues_behind_the_spooled_ones(outage: Outage) -> None:
+    """TD during the outage, 订阅 just after it: handled in the order the customer wrote
+    them, so the customer ends subscribed (not opted out by a late replay)."""
+    rig = outage.rig
+    outage.db.down()
+    await rig.sms("TD")
+    outage.db.up()
+    response = await rig.sms("订阅")
+    assert response.status_code == 200 and response.text == EMPTY
+    assert len(outage.files()) == 2 and await rig.inbound() == []
+    assert await replay_spooled(outage.ctx) == 2
+    customer = await rig.customer("C1")
+    assert customer.opted_out_at is None and customer.marketing_consent is True
+    assert (await rig.sms("收到")).status_code == 200  # spool empty: handled at once
+    assert len(await rig.inbound()) == 3 and outage.files() == []
