@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Path, Response
+from pydantic import BaseModel, Field, field_validator
 
-from bot.db.models import Customer
+from bot.db.models import Customer, utcnow
 from bot.service.customers import customer_view
 from bot.service.queue import (
     Outcome,
@@ -28,11 +28,32 @@ class OutcomeIn(BaseModel):
     """What an agent records after a call."""
 
     outcome: str = Field(description="resolved | follow_up | no_answer | wrong_number | complaint_registered")
-    dialled: str | None = None
-    recording_ref: str | None = None
+    dialled: str | None = Field(None, max_length=40)
+    recording_ref: str | None = Field(None, max_length=200)
     identity: str = Field("not_verified", description="customer | authorised_agent | not_verified")
     notes: str | None = Field(None, max_length=4000)
     follow_up_at: datetime | None = None
+
+    @field_validator("outcome", "dialled", "recording_ref", "identity", "notes")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
+
+    @field_validator("follow_up_at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        """A follow-up is agreed for the coming year, not for 9999 (nor the past)."""
+        if value is not None and value.utcoffset() is not None:
+            now = utcnow()
+            if not now - timedelta(days=1) <= value <= now + timedelta(days=366):
+                raise ValueError("follow_up_at must be within the next year")
+        return value
+
+
+#: A callback id as the database can hold it: anything else is 422, not a server error.
+CallbackId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _refused(exc: QueueError) -> HTTPException:
@@ -61,7 +82,7 @@ async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
 
 
 @router.post("/callbacks/{callback_id}/release", status_code=204)
-async def release_callback(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> None:
+async def release_callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> None:
     """Give a held callback back to the queue."""
     async with ctx.app.sessions() as s:
         try:
@@ -72,7 +93,7 @@ async def release_callback(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> N
 
 
 @router.post("/callbacks/{callback_id}/still-working", status_code=204)
-async def keep_claim(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> None:
+async def keep_claim(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> None:
     """Keep a claim past the claim timeout."""
     async with ctx.app.sessions() as s:
         try:
@@ -83,7 +104,7 @@ async def keep_claim(callback_id: int, staff: CurrentStaff, ctx: Ctx) -> None:
 
 
 @router.post("/callbacks/{callback_id}/outcome")
-async def outcome(callback_id: int, body: OutcomeIn, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+async def outcome(callback_id: CallbackId, body: OutcomeIn, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Record the call and move the callback on."""
     async with ctx.app.sessions() as s:
         try:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.bootstrap import App
-from bot.db.models import Branch, Callback, Staff, Touch
+from bot.db.models import Branch, Callback, Staff, Touch, utcnow
 from bot.service.planning.sweep import mark_unanswered
 from bot.service.queue import Outcome, QueueError, claim_next, queue_view, record_outcome
 from bot.service.staff import issue_token
@@ -115,10 +115,27 @@ async def test_naive_follow_up_time_via_api_is_422(app: App) -> None:
         listed = await client.get("/api/v1/callbacks", headers=head)
         ok = await client.post(f"/api/v1/callbacks/{cid}/outcome", headers=head, json={
             "outcome": "follow_up", "recording_ref": "R",
-            "follow_up_at": "2030-03-04T10:00:00+08:00"})
+            "follow_up_at": (utcnow() + timedelta(days=7)).isoformat()})
     assert r.status_code == 422 and "time zone" in r.text
     assert listed.status_code == 200
     assert ok.status_code == 200 and ok.json()["status"] == "open"
+
+
+async def test_implausible_api_input_is_422_not_a_server_error(app: App) -> None:
+    await setup(app, ("A", "SH01", "P2", 1))
+    head = await _token(app, "agent_sh")
+    async with _client(app) as client:
+        cid = (await client.post("/api/v1/callbacks/claim-next", headers=head)).json()["callback_id"]
+        answers = [await client.post(f"/api/v1/callbacks/{cid}/outcome", headers=head, json={
+            "outcome": "follow_up", "recording_ref": "R", **extra}) for extra in (
+                {"follow_up_at": "9999-12-31T23:00:00+08:00"},
+                {"follow_up_at": "0001-01-01T00:30:00+08:00"},
+                {"follow_up_at": (utcnow() + timedelta(days=7)).isoformat(), "notes": "a\x00b"})]
+        huge = await client.post("/api/v1/callbacks/99999999999999999999/release", headers=head)
+        held = await client.get("/api/v1/callbacks", headers=head)
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert huge.status_code == 422
+    assert held.json()[0]["status"] == "claimed"  # nothing was recorded
 
 
 async def test_naive_follow_up_time_is_refused_by_the_service(app: App) -> None:
