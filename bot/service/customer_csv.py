@@ -11,6 +11,8 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.domain.masking import mask_phone
+
 REQUIRED = ("customer_id", "name", "branch")
 OPTIONAL = (
     "phone",
@@ -88,13 +90,19 @@ def _date(column: str, raw: str, today: date) -> date:
     return value
 
 
+def _masked(raw: str) -> str:
+    """An import error names the line and column; the value itself is personal data
+    (the report may be saved or mailed), so only its masked form is shown."""
+    return f"{len(raw)} characters, {mask_phone(raw) or 'no digits'}"
+
+
 def _phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
-        raise RowError("phone", f"not a phone number: {raw!r}") from None
+        raise RowError("phone", f"not a phone number ({_masked(raw)})") from None
     if not phonenumbers.is_valid_number(number):
-        raise RowError("phone", f"not a valid phone number: {raw!r}")
+        raise RowError("phone", f"not a valid phone number ({_masked(raw)})")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -124,8 +132,9 @@ def _name(raw: str) -> str:
     name = " ".join(raw.translate(_DOT_LOOKALIKES).split())
     if len(name) > 64:
         raise RowError("name", "longer than 64 characters")
-    if any(c.isdigit() or not c.isprintable() or c in "<>@" for c in name):
-        raise RowError("name", f"unexpected character in name {raw!r}")
+    bad = next((c for c in name if c.isdigit() or not c.isprintable() or c in "<>@"), None)
+    if bad is not None:
+        raise RowError("name", f"unexpected character {bad!r} in the name")
     return name
 
 

@@ -82,3 +82,16 @@ def test_demo_rows_are_valid_on_any_day() -> None:
         day = date(2026, 1, 1) + timedelta(days=offset)
         for row in demo_rows(day):
             check_row(row, day)  # raises on a bad demo row
+
+
+@pytest.mark.parametrize(("cells", "secret"), [
+    ({"phone": "+86 138 0013 800"}, "0013"),
+    ({"phone": "1380013800x"}, "1380013800"),
+    ({"name": "张3丰"}, "张3丰"),
+])
+def test_an_error_does_not_repeat_the_personal_data(cells: dict[str, str], secret: str) -> None:
+    """Import reports are saved and mailed: the line and column find the value, the report
+    shows it masked at most."""
+    with pytest.raises(RowError) as info:
+        check_row(row(**cells), TODAY)
+    assert secret not in str(info.value)
