@@ -42,8 +42,11 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 # Request errors that condemn the address.
 _ADDRESS_CODES = frozenset({21211, 21214, 21612, 21614})
-# Request errors that are our own setup (credentials, sender, region permissions).
-_CONFIG_CODES = frozenset({20003, 20404, 21212, 21408, 21606, 21659, 21703, 21704})
+# Request errors that are our own setup (credentials, sender, messaging service).
+_CONFIG_CODES = frozenset({20003, 20404, 21212, 21606, 21659, 21703, 21704})
+# Our account may not send to this destination's region (geo permissions): this number
+# cannot be reached by our SMS, so the customer's next channel is tried; the number is fine.
+_REGION_NOT_ENABLED = 21408
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,8 @@ def _error_from_response(response: httpx.Response) -> ChannelError:
         return TransientDeliveryError(message, retry_after=retry_after, code=code or status)
     if code == 21610:
         return RecipientOptedOut(message)
+    if code == _REGION_NOT_ENABLED:
+        return PermanentDeliveryError(message, code=code, address_unusable=False)
     if status in (401, 403) or code in _CONFIG_CODES:
         return ConfigurationError(message, code=code or status)
     return PermanentDeliveryError(

@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -154,6 +155,20 @@ def _keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | No
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+# No connection was made, so the request cannot have reached Telegram (aiohttp 3.10 and
+# later tell a connect timeout apart from a read timeout; before, a timeout stays unknown).
+_NEVER_CONNECTED: tuple[type[Exception], ...] = (
+    aiohttp.ClientConnectorError,
+    getattr(aiohttp, "ConnectionTimeoutError", aiohttp.ClientConnectorError),
+)
+
+
+def _never_connected(exc: TelegramNetworkError) -> bool:
+    """True when the request never left; any other network error (a dropped or reset
+    connection, a read timeout) may come after Telegram took the message."""
+    return isinstance(exc.__cause__, _NEVER_CONNECTED)
+
+
 def map_telegram_error(exc: Exception) -> ChannelError:
     """aiogram's exceptions → our tree (blocked bot → address unusable)."""
     text = str(getattr(exc, "message", exc))
@@ -171,7 +186,7 @@ def map_telegram_error(exc: Exception) -> ChannelError:
     if isinstance(exc, TelegramServerError):
         return TransientDeliveryError(text, code=500)
     if isinstance(exc, TelegramNetworkError):
-        return TransientDeliveryError(text, outcome_unknown="timeout" in text.lower())
+        return TransientDeliveryError(text, outcome_unknown=not _never_connected(exc))
     if isinstance(exc, ClientDecodeError):
         return TransientDeliveryError(
             f"undecodable Bot API answer: {exc.message}", outcome_unknown=True

@@ -16,6 +16,7 @@ from bot.service import pause as flags
 from bot.service.channel_registry import CHANNEL_NAMES, build_channels
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.dispatch.reconcile import mark_interrupted, reconcile_unknown
+from bot.service.runner import AlreadyRunning, sqlite_run_lock
 from bot.service.tokens import new_id
 from channels.base import ChannelError, OutboundMessage
 
@@ -33,6 +34,12 @@ def dispatch(once: Annotated[bool, typer.Option("--once", help="one pass, then e
 
     async def work(a: App) -> None:
         configure_logging(a.settings)
+        # SQLite: one dispatching process per file (the `run` lock), because this one marks
+        # every `sending` message interrupted at its start, another's sends in flight too.
+        with sqlite_run_lock(a.settings.database_url):
+            await send_due(a)
+
+    async def send_due(a: App) -> None:
         channels = build_channels(a.settings)
         try:
             if a.settings.is_sqlite:
@@ -49,7 +56,7 @@ def dispatch(once: Annotated[bool, typer.Option("--once", help="one pass, then e
         finally:
             await channels.close()
 
-    with_app(work)
+    with_app(work, user_errors=(AlreadyRunning,))
 
 
 def pause(branch: BranchOpt = None, channel: ChannelOpt = None) -> None:

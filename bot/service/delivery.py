@@ -34,6 +34,8 @@ RANK = {"sending": 0, "retry": 0, "unknown": 0, "queued": 1, "sent": 2,
 # Bundle states that mean "a message is out there": only these go back to `planned`.
 REQUEUE_FROM = ("sending", "queued", "sent", "delivered", "unknown")
 TOUCH_REQUEUE_FROM = ("sending", "sent", "delivered", "unknown")
+# Another message of the bundle in one of these is in flight or out there: no requeue.
+STILL_OUT = ("sending", "retry", "queued", "sent", "delivered")
 
 #: How long a status callback waits for a dispatcher that is recording the same message.
 SENDER_WAIT_MS = 5_000
@@ -247,13 +249,15 @@ async def mark_unusable(session: AsyncSession, message: Message, reason: str,
 
 
 async def requeue_bundle(session: AsyncSession, message: Message, now: datetime) -> int | None:
-    """Hand the bundle back for its next channel, if this message is still its latest attempt."""
+    """Hand the bundle back for its next channel, unless another of its messages is in flight
+    or out there (then that one speaks for the bundle). Not "the latest by time": a logged
+    SMS and the email after it are written in the same instant."""
     if message.bundle_id is None:
         return None
-    latest = (await session.exec(select(Message.id).where(
-        Message.bundle_id == message.bundle_id, Message.direction == "out")
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc()))).first()
-    if latest != message.id:
+    other = (await session.exec(select(Message.id).where(
+        Message.bundle_id == message.bundle_id, Message.direction == "out",
+        Message.id != message.id, col(Message.status).in_(STILL_OUT)).limit(1))).first()
+    if other is not None:
         return None
     conn = await session.connection()
     done = await conn.execute(sa.update(BUNDLE).where(

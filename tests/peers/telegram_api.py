@@ -53,6 +53,7 @@ class TelegramPeer(LoopbackServer):
         self.blocked_chats: set[int] = set()
         self.updates: list[dict[str, Any]] = []  # queued for getUpdates
         self.requests = 0
+        self.drops = 0  # the next N sendMessage calls are taken, then the connection drops
         self._failures: list[Failure] = []
         self._message_ids: defaultdict[int, itertools.count[int]] = defaultdict(
             lambda: itertools.count(1)
@@ -81,7 +82,13 @@ class TelegramPeer(LoopbackServer):
         }.get(request.match_info["method"].lower())
         if handler is None:
             return _fail(Failure(404, "Not Found"))
-        return await handler(params)
+        response = await handler(params)
+        if self.drops and handler == self._send_message:
+            # Telegram has the message; the connection is lost before the answer.
+            self.drops -= 1
+            assert request.transport is not None
+            request.transport.abort()
+        return response
 
     async def _send_message(self, params: dict[str, Any]) -> web.Response:
         text = str(params.get("text") or "")

@@ -80,6 +80,7 @@ class TwilioPeer(LoopbackServer):
         self.requests = 0
         self.opted_out: set[str] = set()
         self.landlines: set[str] = set()
+        self.answer_delay = 0.0  # seconds a create is held after it is stored (slow Twilio)
         self._failures: list[Failure] = []
         self._tasks: set[asyncio.Task[None]] = set()
         path = "/2010-04-01/Accounts/{sid}/Messages.json"
@@ -148,6 +149,8 @@ class TwilioPeer(LoopbackServer):
             self.callback_urls[sid] = callback
             if self.auto_status:
                 self._spawn(self._auto_callbacks(sid))
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return web.json_response(answer, status=201)
 
     async def _list(self, request: web.Request) -> web.Response:

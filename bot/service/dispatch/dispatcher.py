@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,12 +26,15 @@ from bot.service import pause as pause_flags
 from bot.service.channel_registry import Channels
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.failover import Failover
+from bot.service.dispatch.lastlook import Held, hold_reason
 from bot.service.dispatch.preload import Preload, preload
 from bot.service.dispatch.prepare import Preparer, Send, release_in
 from bot.service.dispatch.ratelimit import reserve_many
 from bot.service.dispatch.reconcile import mark_interrupted
 from bot.service.dispatch.record import record_accepted
 from channels.base import (
+    ChannelError,
+    ConfigurationError,
     OutboundMessage,
     PermanentDeliveryError,
     SendResult,
@@ -38,6 +42,7 @@ from channels.base import (
 )
 
 log = logging.getLogger("outreach.dispatch")
+Outcome = SendResult | Exception | Held
 SEND_TIMEOUT = timedelta(minutes=2)
 MAINTENANCE_EVERY = 10  # ticks between looks for interrupted sends and stale claims
 
@@ -114,27 +119,42 @@ class Dispatcher:
             stats.add(step)
         return sends
 
-    async def _send_batch(self, sends: list[Send]) -> list[tuple[Send, SendResult | Exception]]:
-        """Call the providers at DISPATCH_CONCURRENCY, each send at its reserved rate slot."""
+    async def _send_batch(self, sends: list[Send]) -> list[tuple[Send, Outcome]]:
+        """Call the providers at DISPATCH_CONCURRENCY, each send at its reserved rate slot.
+        Once a channel has failed CIRCUIT_FAILURES times in this batch, its other sends are
+        held back (the circuit will be degraded) rather than all failing the same way."""
         slots: dict[str, list[datetime]] = {}
         for sender in {x.sender for x in sends}:
             group = [x for x in sends if x.sender == sender]
             slots[sender] = await reserve_many(self.app.engine, sender, group[0].rate, len(group))
         gate = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        failing: dict[str, int] = {}
 
-        async def one(send: Send, slot: datetime) -> tuple[Send, SendResult | Exception]:
+        async def one(send: Send, slot: datetime) -> tuple[Send, Outcome]:
             async with gate:
                 delay = (slot - utcnow()).total_seconds()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                return send, await self._call(send)
+                if failing.get(send.channel, 0) >= self.settings.circuit_failures and not send.probe:
+                    return send, Held("waiting_degraded")
+                outcome = await self._call(send)
+                if isinstance(outcome, SendResult):
+                    failing[send.channel] = 0
+                elif isinstance(outcome, TransientDeliveryError):
+                    failing[send.channel] = failing.get(send.channel, 0) + 1
+                return send, outcome
 
         ordered = [(x, slots[x.sender].pop(0)) for x in sends]
         return list(await asyncio.gather(*(one(x, slot) for x, slot in ordered)))
 
-    async def _call(self, send: Send) -> SendResult | Exception:
-        """The provider call; its failure comes back as a value, so one send never sinks the
-        batch, and an adapter bug counts as an outcome we do not know (reconciled, not resent)."""
+    async def _call(self, send: Send) -> Outcome:
+        """The provider call, after a last look if the send waited (`lastlook`). A failure comes
+        back as a value, so one send never sinks the batch. Our own setup being wrong sent
+        nothing: retried like a transient error and counted by the circuit, so the channel
+        degrades and waits for the operator. An adapter bug is an outcome we do not know."""
+        reason = await hold_reason(self.app, send, self.clock())
+        if reason is not None:
+            return Held(reason)
         adapter = self.channels.adapter(send.channel, send.address)
         assert adapter is not None and send.outbound is not None
         started = time.perf_counter()
@@ -142,15 +162,25 @@ class Dispatcher:
             return await adapter.send(send.outbound)
         except (TransientDeliveryError, PermanentDeliveryError) as exc:
             return exc
+        except ConfigurationError as exc:
+            log.error("%s send %s: %s (code %s): check the %s settings", send.channel,
+                      send.message_id, type(exc).__name__, exc.code, send.channel)
+            return TransientDeliveryError(f"configuration: {exc.code}", code=exc.code)
+        except ChannelError as exc:
+            log.error("%s send %s: %s (code %s)", send.channel, send.message_id,
+                      type(exc).__name__, exc.code)
+            return TransientDeliveryError(type(exc).__name__, outcome_unknown=True)
         except Exception as exc:  # an adapter bug: treat as an outcome we do not know
-            log.exception("%s send %s raised", send.channel, send.message_id)
+            # The frames, not the message: an exception's text may hold the address.
+            log.error("%s send %s raised %s (adapter bug)\n%s", send.channel, send.message_id,
+                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
             return TransientDeliveryError(f"adapter error: {exc.__class__.__name__}",
                                           outcome_unknown=True)
         finally:
             if self.on_latency:
                 self.on_latency(send.channel, time.perf_counter() - started)
 
-    async def _record_batch(self, results: list[tuple[Send, SendResult | Exception]],
+    async def _record_batch(self, results: list[tuple[Send, Outcome]],
                             stats: TickStats) -> None:
         """Accepted sends are recorded together in one transaction; each failure is handed to
         the per-bundle failover path, which goes straight on to the next channel if it can."""
@@ -166,6 +196,9 @@ class Dispatcher:
             if isinstance(outcome, SendResult):
                 continue
             try:
+                if isinstance(outcome, Held):
+                    stats.add(await self._failover.held(send, outcome.reason))
+                    continue
                 step = await self._failover.failed(send, outcome)
                 stats.add(await self.process(send.bundle_id) if step == "next" else step)
             except Exception:

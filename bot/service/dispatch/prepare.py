@@ -8,8 +8,10 @@ per-bundle failover path prepare through here, so they make the same decisions.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,8 @@ from bot.service.tokens import new_id
 from bot.settings import Settings
 from channels.base import Channel, OutboundMessage, SendResult
 
+log = logging.getLogger("outreach.dispatch")
+
 
 @dataclass
 class Send:
@@ -49,6 +53,8 @@ class Send:
     customer_id: str
     branch_code: str
     outbound: OutboundMessage | None = None
+    marketing: bool = False  # needs consent: checked again if the call comes much later
+    prepared: float = field(default_factory=time.monotonic)
 
 
 def release_in(bundle: Bundle, at: datetime | None, now: datetime) -> None:
@@ -96,6 +102,13 @@ class Preparer:
         customer = pre.customers[bundle.customer_id]
         branch = pre.branches[customer.branch_code]
         members = [t for t in pre.members.get(bundle_id, []) if t.status in ("planned", "sending")]
+        if not members:
+            # Its touches moved on without it (e.g. marked `unknown` by an interrupted send):
+            # nothing to send, and retrying would only find nothing again.
+            log.warning("bundle %s has no touch left to send; closed", bundle_id)
+            bundle.status, bundle.reason, bundle.updated_at = "failed", "no_touch_left", now
+            s.add(bundle)
+            return "failed", None
         _, window_end = window_bounds_utc(bundle.local_date, parse_window(branch.send_window),
                                           branch.timezone)
         if now >= window_end:  # never late: the sweep expires it
@@ -184,8 +197,9 @@ class Preparer:
         for touch in members:
             s.add(touch)
         sender, rate = self._sender(channel, adapter.name)
+        marketing = any(t.kind in MARKETING_KINDS for t in members)
         return "sending", Send(message.id, channel, sender, rate, probe, bundle.id,  # type: ignore[arg-type]
-                               address, customer.id, customer.branch_code, outbound)
+                               address, customer.id, customer.branch_code, outbound, marketing)
 
     async def rebuild(self, s: AsyncSession, message: Message) -> OutboundMessage:
         """Rebuild the payload of a retried message from what was stored (tokens included)."""

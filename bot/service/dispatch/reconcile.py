@@ -24,10 +24,14 @@ AT_LEAST_ONCE_KINDS = frozenset({"asset_movement"})  # service messages
 
 
 async def mark_interrupted(app: App, older_than: datetime) -> int:
-    """Messages still `sending` from before `older_than` were cut off: mark them `unknown`."""
+    """Messages still `sending` from before `older_than` were cut off: mark them `unknown`.
+    A send that waited for its rate slot stamps `updated_at` as its call starts (`lastlook`),
+    so the cut-off counts from the call. Rows a dispatcher is recording right now are
+    skipped (PostgreSQL: locked; it moves them on, or they are found next time)."""
     async with app.sessions() as s:
         stuck = (await s.exec(select(Message).where(
-            Message.status == "sending", col(Message.updated_at) < older_than))).all()
+            Message.status == "sending", col(Message.updated_at) < older_than,
+        ).with_for_update(skip_locked=True))).all()
         for message in stuck:
             message.status, message.updated_at = "unknown", utcnow()
             s.add(message)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import EarlyStatus, Message
+from bot.db.models import EarlyStatus, Message, Touch
 from bot.service.dispatch import circuit, outcomes
 from bot.service.dispatch.preload import Preload, preload
 from bot.service.dispatch.prepare import Send
@@ -26,7 +26,7 @@ async def record_accepted(s: AsyncSession, accepted: list[tuple[Send, SendResult
     """Accepted sends in one go (a few queries for all of them); the caller commits."""
     pre = await preload(s, [x.bundle_id for x, _ in accepted])
     for send, result in accepted:
-        record_sent(s, send, result, now, pre)
+        await record_sent(s, send, result, now, pre)
     await s.flush()
     ids = {x.message_id for x, _ in accepted}
     await apply_early_batch(s, [m for ms in pre.messages.values() for m in ms if m.id in ids])
@@ -36,23 +36,31 @@ async def record_accepted(s: AsyncSession, accepted: list[tuple[Send, SendResult
                              settings.circuit_probe_seconds)
 
 
-def record_sent(s: AsyncSession, send: Send, result: SendResult, now: datetime,
-                pre: Preload) -> None:
-    """Record an accepted send in the caller's transaction."""
+async def record_sent(s: AsyncSession, send: Send, result: SendResult, now: datetime,
+                      pre: Preload) -> None:
+    """Record an accepted send in the caller's transaction. A send marked `unknown` while its
+    call was out (taken for interrupted) is settled: it went. One that a status callback has
+    settled since is left alone (its status only moves forward)."""
     message = next(m for m in pre.messages[send.bundle_id] if m.id == send.message_id)
+    if message.status not in ("sending", "unknown"):
+        return
+    members = [t for t in pre.members.get(send.bundle_id, []) if t.status == "sending"]
+    if message.status == "unknown":
+        members += (await s.exec(select(Touch).where(
+            Touch.bundle_id == send.bundle_id, Touch.status == "unknown"))).all()
     bundle = pre.bundles[send.bundle_id]
     message.status, message.provider_id = result.status, result.provider_id
     message.attempts += 1
     message.segments = result.segments or message.segments
     message.updated_at = now
     s.add(message)
-    members = [t for t in pre.members.get(send.bundle_id, []) if t.status == "sending"]
     outcomes.set_members(members, "sent", now)
     for touch in members:
         s.add(touch)
-    bundle.status, bundle.updated_at = "sent", now
-    bundle.attempts += 1
-    s.add(bundle)
+    if bundle.status in ("claimed", "unknown"):  # not one planned again to go at least once
+        bundle.status, bundle.updated_at = "sent", now
+        bundle.attempts += 1
+        s.add(bundle)
     outcomes.record_sent(s, send.customer_id, send.branch_code, message)
 
 

@@ -124,10 +124,23 @@ async def test_network_error_is_transient() -> None:
         port = sock.getsockname()[1]
     ch = TelegramChannel(f"{BOT_ID}:abc", f"http://127.0.0.1:{port}", timeout=2)
     try:
-        with pytest.raises(TransientDeliveryError):
+        with pytest.raises(TransientDeliveryError) as caught:
             await ch.send(message())
     finally:
         await ch.close()
+    assert not caught.value.outcome_unknown  # no connection, nothing sent: safe to retry
+
+
+async def test_connection_lost_after_the_request_is_outcome_unknown(
+    telegram_peer: TelegramPeer, channel: TelegramChannel
+) -> None:
+    """The server took the message and the connection dropped before the answer: a blind
+    retry would send it twice, so the outcome is unknown (reconciled, never repeated)."""
+    telegram_peer.drops = 1
+    with pytest.raises(TransientDeliveryError) as caught:
+        await channel.send(message())
+    assert caught.value.outcome_unknown
+    assert len(telegram_peer.sent) == 1
 
 
 async def test_wrong_token_is_configuration(telegram_peer: TelegramPeer) -> None:

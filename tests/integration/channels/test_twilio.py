@@ -90,7 +90,8 @@ def test_config_needs_exactly_one_sender() -> None:
         (400, 21211, None, PermanentDeliveryError, None, True),
         (400, 21614, None, PermanentDeliveryError, None, True),
         (400, 21617, None, PermanentDeliveryError, None, False),
-        (400, 21408, None, ConfigurationError, None, None),
+        (400, 21408, None, PermanentDeliveryError, None, False),  # region: next channel
+        (401, 20003, None, ConfigurationError, None, None),
     ],
 )
 async def test_error_mapping(
