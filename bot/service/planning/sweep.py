@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Customer, Touch
-from bot.domain.rules import GREETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.domain.rules import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
 from bot.service import events
 from bot.service.callbacks import open_or_join
 from bot.service.planning.bundling import BU, moved_to
@@ -31,6 +31,15 @@ async def mark_unanswered(session: AsyncSession, now: datetime) -> int:
         ))).all()
     for touch, customer in rows:
         touch.status, touch.updated_at = "unanswered", now
+        if touch.kind in MARKETING_KINDS and customer.opted_out_at is not None:
+            # Opted out since the message went (on any channel): nobody calls (DOMAIN.md).
+            touch.reason = "opted_out"
+            session.add(touch)
+            events.record(session, "touch.unanswered",
+                          f"{touch.kind}: no reply by the deadline; opted out, no callback",
+                          customer_id=customer.id, branch_code=customer.branch_code,
+                          payload={"touch_id": touch.id, "callback_id": None})
+            continue
         callback = await open_or_join(session, customer, "P2", f"unanswered_{touch.kind}",
                                       touch.sla_due_at or now)
         touch.callback_id = callback.id

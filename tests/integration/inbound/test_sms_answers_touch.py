@@ -1,8 +1,19 @@
 """An SMS reply answers the matched customer's own latest touch (bundle) message."""
 from __future__ import annotations
 
-from bot.db.models import Touch
+from datetime import timedelta
+
+from bot.db.models import Touch, utcnow
 from tests.integration.inbound.conftest import ZHANG, Rig, rig, sent_bundle  # noqa: F401
+
+
+async def expects_reply(rig: Rig) -> None:  # noqa: F811
+    """The sent touch waits for a reply until tomorrow (the sweep looks at it after that)."""
+    async with rig.app.sessions() as s:
+        for touch in await rig.rows(Touch):
+            touch.reply_deadline = utcnow() + timedelta(days=1)
+            s.add(touch)
+        await s.commit()
 
 
 async def test_reply_after_help_answer_still_answers_the_touch(rig: Rig) -> None:  # noqa: F811
@@ -31,16 +42,35 @@ async def test_td_answers_the_touch_so_nobody_calls_about_its_silence(
         rig: Rig) -> None:  # noqa: F811
     """A dormancy message answered with TD: consent withdrawn, the touch answered, and the
     sweep at the reply deadline opens no callback (DOMAIN: opted out, nobody calls)."""
-    from datetime import timedelta
-
-    from bot.db.models import Callback, utcnow
+    from bot.db.models import Callback
     from bot.service.planning.sweep import mark_unanswered
 
     await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMout3", status="delivered")
+    await expects_reply(rig)
     await rig.sms("TD")
     [touch] = await rig.rows(Touch)
     assert touch.status == "answered"
     async with rig.app.sessions() as s:
         assert await mark_unanswered(s, utcnow() + timedelta(days=30)) == 0
         await s.commit()
+    assert await rig.rows(Callback) == []
+
+
+async def test_silence_after_an_opt_out_elsewhere_gets_no_call(rig: Rig) -> None:  # noqa: F811
+    """The dormancy SMS went unanswered, but the customer unsubscribed by email meanwhile:
+    the touch ends unanswered (reason opted_out) and nobody is queued to call."""
+    from bot.db.models import Callback
+    from bot.service.keywords import withdraw_consent
+    from bot.service.planning.sweep import mark_unanswered
+
+    await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMout4", status="delivered")
+    await expects_reply(rig)
+    async with rig.app.sessions() as s:
+        assert await withdraw_consent(s, "C1", source="unsubscribe", channel="email")
+        await s.commit()
+    async with rig.app.sessions() as s:
+        assert await mark_unanswered(s, utcnow() + timedelta(days=30)) == 1
+        await s.commit()
+    [touch] = await rig.rows(Touch)
+    assert (touch.status, touch.reason) == ("unanswered", "opted_out")
     assert await rig.rows(Callback) == []
