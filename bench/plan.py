@@ -13,17 +13,29 @@ Phases, each `plan_day(app, day)` in one transaction, as the scheduler runs it:
   replan      2026-10-01 again, same moment: every row conflicts, nothing new
   tick        the scheduler's catch-up tick five minutes later (`catch_up`): the day is
               planned, so only its tidy-up runs; "bundles" counts the bundle rows rewritten
-Two baselines per phase, in the same process on the same data just before it: a bare
-INSERT … SELECT of the same touch rows with the same per-rule predicates (the dedupe key
-checked with NOT EXISTS), with no gates, no conflict handling, no bundles, no callbacks,
+Three baselines per phase, in the same process on the same data just before it: bare
+INSERT … SELECT statements of the same touch rows with the same per-rule predicates (the
+dedupe key checked with NOT EXISTS), with no gates, no conflict handling, no callbacks,
   bare        into an unindexed scratch table: the floor of reading and writing the rows;
   bare→touch  into `touch` itself (its unique key, four indexes, three foreign keys), then
-              rolled back: what storing the same rows costs at all.
-ratio = plan seconds / baseline seconds (replan and tick: against the holiday's).
+              rolled back: what storing the touch rows costs at all;
+  bare→touch+bundle
+              what storing the rows the planner stores costs at all: one `bundle` row per
+              customer and day (in customer order) and each touch in it, then rolled back.
+              PostgreSQL: one statement per branch group, the bundle ids from INSERT …
+              RETURNING in a data-modifying CTE; SQLite (no INSERT in WITH): the rules'
+              rows into an unindexed temporary table, bundles from it, then the touches,
+              each looking its bundle up by (customer_id, local_date). Without gates it
+              bundles every customer with a touch (except the backfill rule's rows, which
+              the planner always writes as skipped_backfill), so it writes a bundle for
+              customers the planner suppresses (on 国庆 the 20,000 frozen ones).
+ratio = plan seconds / baseline seconds (replan and tick: against the holiday's). Row
+counts are checked: each baseline's touches against the planner's, and the bundles against
+the customers of the planner's new touches (a warning when they differ).
 
 On PostgreSQL the bench database gets `statement_timeout` (--statement-timeout, 300 s):
 a planning statement that goes quadratic is recorded as "timeout" and ends that run.
-Default run (1 M customers, both databases): about 3 minutes when planning is linear.
+Default run (1 M customers, both databases): about 5 minutes when planning is linear.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -56,7 +69,12 @@ from bot.calendars import lunar_to_solar  # noqa: E402
 from bot.db.engine import make_engine  # noqa: E402
 from bot.domain.calendar import WorkingCalendar  # noqa: E402
 from bot.domain.festivals import greetings_due_on  # noqa: E402
-from bot.domain.rules import birthday_key, holiday_key  # noqa: E402
+from bot.domain.rules import (  # noqa: E402
+    MARKETING_KINDS,
+    REPLY_EXPECTED_KINDS,
+    birthday_key,
+    holiday_key,
+)
 from bot.service.planning.bundling import BU  # noqa: E402
 from bot.service.planning.context import BranchGroup, load_calendar, load_groups  # noqa: E402
 from bot.service.planning.rules_sql import TOUCH_COLUMNS, C, T  # noqa: E402
@@ -147,21 +165,24 @@ SCRATCH = sa.Table("bench_scratch", sa.MetaData(),
 
 
 def rule_selects(day: date, cal: WorkingCalendar, group: BranchGroup, settings: Settings,
-                 dialect: str, now: datetime) -> list[sa.Select[Any]]:
-    """The planner's candidate rows for `day`, rule by rule, without any gate."""
+                 dialect: str, now: datetime) -> list[tuple[sa.Select[Any], bool]]:
+    """The planner's candidate rows for `day`, rule by rule, without any gate, each with
+    whether the planner bundles that rule's rows (all but the backfill rule, whose rows it
+    writes as `skipped_backfill` whatever the customer)."""
     activity = sa.func.coalesce(C.c.last_trade_on, C.c.opened_on)
     dormancy_key = sa.literal("dormancy:") + date_text(dialect, activity)
-    rules: list[tuple[str, Any, list[Any], str | None]] = []
+    rules: list[tuple[str, Any, list[Any], str | None, bool]] = []
     md = [day.strftime("%m-%d")]
     if (day.month, day.day) == (2, 28) and day.year % 4 != 0:
         md.append("02-29")
     rules.append(("birthday", sa.literal(birthday_key(day.year)),
-                  [C.c.birthday.is_not(None), month_day(dialect, C.c.birthday).in_(md)], None))
+                  [C.c.birthday.is_not(None), month_day(dialect, C.c.birthday).in_(md)], None,
+                  True))
     for code, year in sorted(greetings_due_on(day, group.festivals, cal, lunar_to_solar,
                                               group.offset).items()):
-        rules.append(("holiday", sa.literal(holiday_key(code, year)), [], code))
+        rules.append(("holiday", sa.literal(holiday_key(code, year)), [], code, True))
     old_activity = day - timedelta(days=settings.dormancy_backfill_days + settings.dormancy_days)
-    rules.append(("dormancy", dormancy_key, [activity < old_activity], None))
+    rules.append(("dormancy", dormancy_key, [activity < old_activity], None, False))
     if cal.is_working_day(day):
         opened, candidate = [], day - timedelta(days=1)
         while cal.add_working_days(candidate, settings.new_account_sla_working_days) >= day:
@@ -169,52 +190,146 @@ def rule_selects(day: date, cal: WorkingCalendar, group: BranchGroup, settings: 
             candidate -= timedelta(days=1)
         if opened:
             rules.append(("new_account", sa.literal("new_account"),
-                          [C.c.opened_on >= min(opened), C.c.opened_on <= max(opened)], None))
+                          [C.c.opened_on >= min(opened), C.c.opened_on <= max(opened)], None,
+                          True))
         rules.append(("dormancy", dormancy_key, [
             activity >= old_activity,
-            activity <= day - timedelta(days=settings.dormancy_days + 1)], None))
+            activity <= day - timedelta(days=settings.dormancy_days + 1)], None, True))
     stamp = sa.literal(now, UTCDateTime())
     due_at = sa.literal(group.window_utc(day)[0], UTCDateTime())
     selects = []
-    for kind, key, where, festival in rules:
+    for kind, key, where, festival, bundled in rules:
         done = sa.exists().where(T.c.customer_id == C.c.id, T.c.dedupe_key == key)
-        selects.append(
-            sa.select(C.c.id, sa.literal(kind), key, sa.literal("planned"), sa.null(),
-                      sa.literal(day, sa.Date()), due_at, sa.null(), sa.null(),
-                      sa.literal(festival, sa.String) if festival else sa.null(), stamp, stamp)
-            .where(C.c.branch_code.in_(group.codes), *where, sa.not_(done)))
+        no_time = sa.cast(sa.null(), UTCDateTime())  # typed: PostgreSQL's UNION needs it
+        values = (C.c.id, sa.literal(kind), key, sa.literal("planned"), sa.null(),
+                  sa.literal(day, sa.Date()), due_at, no_time, no_time,
+                  sa.literal(festival, sa.String) if festival else sa.null(), stamp, stamp)
+        selects.append((
+            sa.select(*(v.label(name) for v, name in zip(values, TOUCH_COLUMNS, strict=True)))
+            .where(C.c.branch_code.in_(group.codes), *where, sa.not_(done)), bundled))
     return selects
 
 
-async def bare_insert(app: App, day: date, now: datetime) -> tuple[float, float, int]:
-    """The bare INSERT … SELECT statements for `day`, twice: into an unindexed scratch table
-    (the floor) and into `touch` itself, with its indexes and foreign keys, rolled back
-    (what storing these rows costs at all). Returns both times and the rows."""
+BUNDLE_COLUMNS = ["customer_id", "local_date", "status", "due_at", "expects_reply",
+                  "reply_deadline", "marketing", "attempts", "created_at", "updated_at"]
+
+
+def per_customer(rows: Any, day: date, now: datetime) -> sa.Select[Any]:
+    """One bundle row per customer of `rows` (the columns the planner fills in), in
+    customer order: ids then follow the customers, and the touches' key lookups stay
+    local (in hash order, PostgreSQL's foreign-key checks took twice as long at 1 M)."""
+    def flag(kinds: frozenset[str]) -> Any:
+        return sa.func.max(sa.case((rows.c.kind.in_(sorted(kinds)), 1), else_=0)) == 1
+
+    stamp = sa.literal(now, UTCDateTime())
+    return (sa.select(rows.c.customer_id, sa.literal(day, sa.Date()), sa.literal("planned"),
+                      sa.func.min(rows.c.due_at), flag(REPLY_EXPECTED_KINDS),
+                      sa.func.min(rows.c.reply_deadline), flag(MARKETING_KINDS), sa.literal(0),
+                      stamp, stamp)
+            .group_by(rows.c.customer_id).order_by(rows.c.customer_id))
+
+
+#: SQLite's bare→touch+bundle: the bundled rules' rows, read once (no indexes).
+BARE_ROWS = sa.Table("bench_rows", sa.MetaData(),
+                     *(sa.Column(c.name, c.type) for c in T.c if c.name in TOUCH_COLUMNS),
+                     prefixes=["TEMPORARY"])
+
+
+async def insert_bundled(conn: AsyncConnection, selects: list[sa.Select[Any]], day: date,
+                         now: datetime) -> int:
+    """The bundled rules' rows into `touch`, each in its customer's new bundle for `day`,
+    the bare way, the rules read once; returns the touch rows. PostgreSQL: one statement,
+    the bundles' ids from INSERT … RETURNING in a data-modifying CTE. SQLite has no INSERT
+    in WITH: the rows go to an unindexed temporary table, the bundles are made from it,
+    then the touches, each bundle id looked up through the (customer_id, local_date) key."""
+    if not selects:
+        return 0
+    if conn.dialect.name == "postgresql":
+        rows = sa.union_all(*selects).cte("bare_rows")
+        made = (BU.insert().from_select(BUNDLE_COLUMNS, per_customer(rows, day, now),
+                                        include_defaults=False)
+                .returning(BU.c.id, BU.c.customer_id).cte("bare_bundles"))
+        touches = sa.select(*(rows.c[name] for name in TOUCH_COLUMNS), made.c.id).join_from(
+            rows, made, made.c.customer_id == rows.c.customer_id)
+        result = await conn.execute(T.insert().from_select(
+            [*TOUCH_COLUMNS, "bundle_id"], touches, include_defaults=False).add_cte(made))
+        return int(result.rowcount)
+    await conn.run_sync(BARE_ROWS.create)
+    for select in selects:
+        await conn.execute(BARE_ROWS.insert().from_select(TOUCH_COLUMNS, select))
+    await conn.execute(BU.insert().from_select(
+        BUNDLE_COLUMNS, per_customer(BARE_ROWS, day, now), include_defaults=False))
+    bundle_id = (sa.select(BU.c.id)
+                 .where(BU.c.customer_id == BARE_ROWS.c.customer_id, BU.c.local_date == day)
+                 .scalar_subquery())
+    result = await conn.execute(T.insert().from_select(
+        [*TOUCH_COLUMNS, "bundle_id"],
+        sa.select(*(BARE_ROWS.c[name] for name in TOUCH_COLUMNS), bundle_id),
+        include_defaults=False))
+    await conn.run_sync(BARE_ROWS.drop)
+    return int(result.rowcount)
+
+
+@dataclass
+class Baseline:
+    """The three bare runs of one phase: seconds each, and the rows they wrote."""
+
+    bare: float = 0.0
+    touch: float = 0.0
+    bundle: float = 0.0
+    rows: int = 0
+    touch_rows: int = 0
+    bundle_touches: int = 0
+    bundles: int = 0
+
+
+async def bare_insert(app: App, day: date, now: datetime) -> Baseline:
+    """The bare INSERT … SELECT statements for `day`, three times: into an unindexed scratch
+    table (the floor); into `touch` itself, with its indexes and foreign keys, rolled back
+    (what storing these rows costs at all); and into `touch` and `bundle`, one bundle per
+    customer and day with each touch in it, rolled back (what storing the planner's rows
+    costs at all)."""
     async with app.sessions() as session:
         cal, groups = await load_calendar(session), await load_groups(session)
     dialect = app.engine.dialect.name
     async with app.engine.begin() as conn:
         await conn.run_sync(SCRATCH.metadata.create_all)
-    seconds = []
+    out = Baseline()
     for target in (SCRATCH, T):
         rows = 0
         started = time.perf_counter()
         async with app.engine.connect() as conn, conn.begin() as transaction:
             for group in groups:
-                for select in rule_selects(day, cal, group, app.settings, dialect, now):
+                for select, _ in rule_selects(day, cal, group, app.settings, dialect, now):
                     result = await conn.execute(
                         target.insert().from_select(TOUCH_COLUMNS, select))
                     rows += result.rowcount
-            seconds.append(time.perf_counter() - started)
             if target is T:
+                out.touch, out.touch_rows = time.perf_counter() - started, rows
                 await transaction.rollback()
+            else:
+                out.bare, out.rows = time.perf_counter() - started, rows
     async with app.engine.begin() as conn:
         await conn.run_sync(SCRATCH.metadata.drop_all)
+    async with app.engine.connect() as conn, conn.begin() as transaction:
+        bundles_before = await count(conn, "bundle")
+        started = time.perf_counter()
+        for group in groups:
+            selects = rule_selects(day, cal, group, app.settings, dialect, now)
+            for select, bundled in selects:
+                if not bundled:
+                    out.bundle_touches += (await conn.execute(
+                        T.insert().from_select(TOUCH_COLUMNS, select))).rowcount
+            out.bundle_touches += await insert_bundled(
+                conn, [select for select, bundled in selects if bundled], day, now)
+        out.bundle = time.perf_counter() - started
+        out.bundles = await count(conn, "bundle") - bundles_before
+        await transaction.rollback()
     if dialect == "postgresql":  # the rolled-back rows must not slow the planner down
         async with app.engine.connect() as conn:
             await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
-                sa.text("VACUUM touch"))
-    return seconds[0], seconds[1], rows
+                sa.text("VACUUM touch, bundle"))
+    return out
 
 
 class StatementClock:
@@ -249,23 +364,24 @@ async def count(conn: AsyncConnection, table: str) -> int:
 
 async def run_phases(settings: Settings, customers: int, profile: bool = False
                      ) -> dict[str, Any]:
-    """Seed, then each phase: bare baseline, then the planner; rows, seconds, RSS."""
+    """Seed, then each phase: bare baselines, then the planner; rows, seconds, RSS."""
     out: dict[str, Any] = {"customers": customers, "phases": []}
     async with open_app(settings) as app:
         out["seed_seconds"] = await seed(app, customers)
         out["seed_rss_mb"] = peak_rss_mb()
         clock = StatementClock(app.engine) if profile else None
-        holiday_bare = (0.0, 0.0)
+        holiday_bare = Baseline()
         for name, day in PHASES:
             now = at(day, 0, 10) if name == "tick" else at(day)
-            bare, bare_touch, bare_rows = ((0.0, 0.0, 0) if name in REPEATS
-                                           else await bare_insert(app, day, now))
+            bare = Baseline() if name in REPEATS else await bare_insert(app, day, now)
             if name == "holiday":
-                holiday_bare = (bare, bare_touch)
+                holiday_bare = bare
             if clock:
                 clock.totals.clear()
             async with app.engine.connect() as conn:
                 before = (await count(conn, "touch"), await count(conn, "bundle"))
+                last_touch = (await conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(T.c.id), 0)))).scalar_one()
             started = time.perf_counter()
             try:
                 if name == "tick":
@@ -278,9 +394,9 @@ async def run_phases(settings: Settings, customers: int, profile: bool = False
                     raise
                 out["phases"].append({
                     "phase": name, "day": day.isoformat(), "timeout": True,
-                    "seconds": time.perf_counter() - started, "bare_seconds": bare,
-                    "bare_touch_seconds": bare_touch,
-                    "bare_rows": bare_rows, "peak_rss_mb": peak_rss_mb()})
+                    "seconds": time.perf_counter() - started, "bare_seconds": bare.bare,
+                    "bare_touch_seconds": bare.touch, "bare_bundle_seconds": bare.bundle,
+                    "bare_rows": bare.rows, "peak_rss_mb": peak_rss_mb()})
                 print(f"  {name}: statement timeout", file=sys.stderr)
                 break
             seconds = time.perf_counter() - started
@@ -289,20 +405,33 @@ async def run_phases(settings: Settings, customers: int, profile: bool = False
             async with app.engine.connect() as conn:
                 after = (await count(conn, "touch"), await count(conn, "bundle"))
                 touches, bundles = after[0] - before[0], after[1] - before[1]
+                # What the bare bundles hold: every customer of the new touches, the gates
+                # ignored (a suppressed customer gets no bundle from the planner).
+                bundled_customers = int((await conn.execute(
+                    sa.select(sa.func.count(sa.distinct(T.c.customer_id)))
+                    .where(T.c.id > last_touch, T.c.status != "skipped_backfill"))).scalar_one())
                 if name == "tick":
                     bundles = int((await conn.execute(
                         sa.select(sa.func.count()).select_from(BU)
                         .where(BU.c.updated_at == sa.literal(now, UTCDateTime())))).scalar_one())
-            if name not in REPEATS and bare_rows != touches:
-                print(f"warning: {name}: bare statement made {bare_rows} rows, the planner "
-                      f"{touches}", file=sys.stderr)
-            base, base_touch = holiday_bare if name in REPEATS else (bare, bare_touch)
+            if name not in REPEATS:
+                for what, made, planned in (
+                        ("bare", bare.rows, touches),
+                        ("bare→touch", bare.touch_rows, touches),
+                        ("bare→touch+bundle touch", bare.bundle_touches, touches),
+                        ("bare→touch+bundle bundle", bare.bundles, bundled_customers)):
+                    if made != planned:
+                        print(f"warning: {name}: {what} statements made {made} rows, the "
+                              f"planner {planned}", file=sys.stderr)
+            base = holiday_bare if name in REPEATS else bare
             out["phases"].append({
                 "phase": name, "day": day.isoformat(), "seconds": seconds, "touches": touches,
-                "bundles": bundles, "bare_seconds": base, "bare_rows": bare_rows,
-                "ratio": seconds / base if base else None,
-                "bare_touch_seconds": base_touch,
-                "ratio_touch": seconds / base_touch if base_touch else None,
+                "bundles": bundles, "bare_seconds": base.bare, "bare_rows": base.rows,
+                "ratio": seconds / base.bare if base.bare else None,
+                "bare_touch_seconds": base.touch,
+                "ratio_touch": seconds / base.touch if base.touch else None,
+                "bare_bundle_seconds": base.bundle, "bare_bundles": base.bundles,
+                "ratio_bundle": seconds / base.bundle if base.bundle else None,
                 "peak_rss_mb": peak_rss_mb()})
             print(f"  {settings.database_url.split(':')[0]} {name}: {seconds:.1f} s",
                   file=sys.stderr)
@@ -349,23 +478,25 @@ def worker(kind: str, customers: int, database_url: str | None, timeout: int,
 def table(results: list[dict[str, Any]]) -> str:
     """A Markdown table, ready for BENCHMARKS.md."""
     lines = ["| db | customers | phase | day | seconds | touches | bundles | bare s | ratio "
-             "| bare→touch s | ratio | peak RSS MB |",
-             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| bare→touch s | ratio | bare→touch+bundle s | ratio | peak RSS MB |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(f"| {r['db']} | {r['customers']:,} | seed customers | | "
-                     f"{r['seed_seconds']:.1f} | | | | | | | {r['seed_rss_mb']:.0f} |")
+                     f"{r['seed_seconds']:.1f} | | | | | | | | | {r['seed_rss_mb']:.0f} |")
         for p in r["phases"]:
             if p.get("timeout"):
                 lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
                              f"timeout > {p['seconds']:.0f} | | | {p['bare_seconds']:.2f} | "
-                             f"| | | {p['peak_rss_mb']:.0f} |")
+                             f"| {p['bare_touch_seconds']:.2f} | "
+                             f"| {p['bare_bundle_seconds']:.2f} | | {p['peak_rss_mb']:.0f} |")
                 continue
-            ratio = f"{p['ratio']:.2f}" if p["ratio"] is not None else ""
-            ratio_touch = f"{p['ratio_touch']:.2f}" if p["ratio_touch"] is not None else ""
+            ratios = [f"{p[k]:.2f}" if p[k] is not None else ""
+                      for k in ("ratio", "ratio_touch", "ratio_bundle")]
             lines.append(f"| {r['db']} | {r['customers']:,} | {p['phase']} | {p['day']} | "
                          f"{p['seconds']:.2f} | {p['touches']:,} | {p['bundles']:,} | "
-                         f"{p['bare_seconds']:.2f} | {ratio} | {p['bare_touch_seconds']:.2f} | "
-                         f"{ratio_touch} | {p['peak_rss_mb']:.0f} |")
+                         f"{p['bare_seconds']:.2f} | {ratios[0]} | {p['bare_touch_seconds']:.2f} | "
+                         f"{ratios[1]} | {p['bare_bundle_seconds']:.2f} | {ratios[2]} | "
+                         f"{p['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from bot.settings import Settings
 
 CALLBACK_KINDS = ("new_account", "dormancy")
 PLANNER_WAIT_MS = 600_000  # SQLite: how long a planner waits for another to finish
+FRESH_STATISTICS_AFTER = 10_000  # PostgreSQL: touches written before statistics are refreshed
 
 
 @dataclass
@@ -201,9 +202,14 @@ class Planner:
             await self.holidays(group)
             await self.new_accounts(group)
             await self.dormancy(group)
-        await staging.write(self.session, self.dialect, self.ctx.day, self.ctx.now,
-                            bundle=not self.ctx.past)
+        written = await staging.write(self.session, self.dialect, self.ctx.day, self.ctx.now,
+                                      bundle=not self.ctx.past)
         await staging.drop(self.session)
+        if self.dialect == "postgresql" and written > FRESH_STATISTICS_AFTER:
+            # The rows just written are not in the statistics: with stale ones the day's
+            # counts and the capacity estimate look them up one index probe at a time
+            # (2.9 s instead of 0.6 s for a million touches; ANALYZE takes 0.3 s).
+            await execute(self.session, sa.text("ANALYZE touch, bundle"))
         await self.human_callbacks()
         if not self.ctx.past:
             await bundling.bundle_day(self.session, self.ctx, self.dialect)

@@ -3,7 +3,9 @@
 Writing touches, then bundles, then attaching each touch to its bundle costs every touch
 row a second version (and, on PostgreSQL, a second foreign-key check and five index
 entries more). Staging the rules' rows in a temporary table lets planning build the
-bundles from the staged rows and write each touch once, already in its bundle.
+bundles from the staged rows and write each touch once, already in its bundle: on
+PostgreSQL in one statement (the bundles' ids from INSERT … RETURNING), on SQLite in two
+(each touch looks its new bundle up).
 """
 
 from __future__ import annotations
@@ -27,22 +29,12 @@ STAGED = sa.Table(
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
 
-#: One new bundle per customer with planned touches today, its id chosen in advance.
-STAGED_BUNDLES = sa.Table(
-    "plan_staged_bundle", _META,
-    sa.Column("id", sa.Integer), sa.Column("customer_id", sa.String),
-    sa.Column("due_at", UTCDateTime()), sa.Column("expects_reply", sa.Boolean),
-    sa.Column("reply_deadline", UTCDateTime()), sa.Column("marketing", sa.Boolean),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
-)
-
 
 async def create(session: Any) -> None:
-    """Fresh staging tables for this transaction (dropped at its end)."""
+    """A fresh staging table for this transaction (dropped at its end)."""
     await drop(session)
     connection = await session.connection()
-    for table in (STAGED, STAGED_BUNDLES):
-        await connection.run_sync(lambda sync, t=table: t.create(sync))
+    await connection.run_sync(STAGED.create)
 
 
 async def drop(session: Any) -> None:
@@ -50,8 +42,7 @@ async def drop(session: Any) -> None:
     Schema-qualified, so a permanent table of the same name could never be dropped."""
     connection = await session.connection()
     schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
-    for table in (STAGED, STAGED_BUNDLES):
-        await connection.execute(sa.text(f"DROP TABLE IF EXISTS {schema}.{table.name}"))
+    await connection.execute(sa.text(f"DROP TABLE IF EXISTS {schema}.{STAGED.name}"))
 
 
 def stage_ignoring_existing(select_stmt: sa.Select[Any], dedupe_key: Any,
@@ -65,57 +56,71 @@ def _flag(kinds: frozenset[str]) -> Any:
     return sa.func.max(sa.case((STAGED.c.kind.in_(sorted(kinds)), 1), else_=0)) == 1
 
 
+BUNDLE_COLUMNS = ["customer_id", "local_date", "status", "due_at", "expects_reply",
+                  "reply_deadline", "marketing", "attempts", "created_at", "updated_at"]
+CONFLICT = ["customer_id", "dedupe_key"]
+
+
 async def write(session: Any, dialect: str, day: date, now: datetime, bundle: bool) -> int:
     """Staged rows → `touch`; with `bundle`, today's planned touches go in one new bundle
     per customer. A customer who already has a bundle today is left to `bundle_day`
     (join a planned one, or expire/move on after a sent one). Returns touches written."""
+    columns = [STAGED.c[name] for name in TOUCH_COLUMNS]
+    if not bundle:
+        rows = sa.select(*columns).where(sa.true())  # SQLite would read "ON CONFLICT" as a join's ON
+        return _count(await execute(session, insert_ignoring(dialect, T, TOUCH_COLUMNS, rows,
+                                                             CONFLICT)))
     bundle_table: sa.Table = T.metadata.tables["bundle"]
     planned_today = sa.and_(STAGED.c.status == "planned", STAGED.c.due_on == day)
-    if bundle:
-        # Usually the day has no bundle yet: then no per-customer lookup is needed.
-        any_today = (await execute(session, sa.select(bundle_table.c.id)
-                                   .where(bundle_table.c.local_date == day).limit(1))).first()
-        has_bundle: Any = sa.false()
-        if any_today is not None:
-            has_bundle = sa.exists().where(bundle_table.c.customer_id == STAGED.c.customer_id,
-                                           bundle_table.c.local_date == day)
-        per_customer = (
-            sa.select(STAGED.c.customer_id, sa.func.min(STAGED.c.due_at).label("due_at"),
-                      _flag(REPLY_EXPECTED_KINDS).label("expects_reply"),
-                      sa.func.min(STAGED.c.reply_deadline).label("reply_deadline"),
-                      _flag(MARKETING_KINDS).label("marketing"))
-            .where(planned_today, sa.not_(has_bundle))
-            .group_by(STAGED.c.customer_id)
-            .subquery()
-        )
-        if dialect == "postgresql":
-            new_id: Any = sa.func.nextval(sa.func.pg_get_serial_sequence("bundle", "id"))
-        else:  # the planner holds SQLite's write lock: nobody else takes ids meanwhile
-            top = sa.select(sa.func.coalesce(sa.func.max(bundle_table.c.id), 0)).scalar_subquery()
-            new_id = top + sa.func.row_number().over(order_by=per_customer.c.customer_id)
-        await execute(session, STAGED_BUNDLES.insert().from_select(
-            ["id", "customer_id", "due_at", "expects_reply", "reply_deadline", "marketing"],
-            sa.select(new_id, per_customer.c.customer_id, per_customer.c.due_at,
-                      per_customer.c.expects_reply, per_customer.c.reply_deadline,
-                      per_customer.c.marketing)))
-        stamp = sa.literal(now, UTCDateTime())
-        await execute(session, bundle_table.insert().from_select(
-            ["id", "customer_id", "local_date", "status", "due_at", "expects_reply",
-             "reply_deadline", "marketing", "attempts", "created_at", "updated_at"],
-            sa.select(STAGED_BUNDLES.c.id, STAGED_BUNDLES.c.customer_id,
-                      sa.literal(day, sa.Date()), sa.literal("planned"),
-                      STAGED_BUNDLES.c.due_at, STAGED_BUNDLES.c.expects_reply,
-                      STAGED_BUNDLES.c.reply_deadline, STAGED_BUNDLES.c.marketing,
-                      sa.literal(0), stamp, stamp)))
-    columns = [STAGED.c[name] for name in TOUCH_COLUMNS]
-    if bundle:
-        joined = STAGED.outerjoin(STAGED_BUNDLES, sa.and_(
-            STAGED_BUNDLES.c.customer_id == STAGED.c.customer_id, planned_today))
-        rows = sa.select(*columns, STAGED_BUNDLES.c.id).select_from(joined)
-        names = [*TOUCH_COLUMNS, "bundle_id"]
-    else:
-        rows, names = sa.select(*columns), list(TOUCH_COLUMNS)
-    rows = rows.where(sa.true())  # SQLite would read "ON CONFLICT" as a join's ON
-    result = await execute(session, insert_ignoring(dialect, T, names, rows,
-                                                    ["customer_id", "dedupe_key"]))
+    # Usually the day has no bundle yet: then no per-customer lookup is needed.
+    any_today = (await execute(session, sa.select(bundle_table.c.id)
+                               .where(bundle_table.c.local_date == day).limit(1))).first()
+    has_bundle: Any = sa.false()
+    if any_today is not None:
+        has_bundle = sa.exists().where(bundle_table.c.customer_id == STAGED.c.customer_id,
+                                       bundle_table.c.local_date == day)
+    stamp = sa.literal(now, UTCDateTime())
+    # In customer order: the ids then follow the customers, and the touches' lookups of
+    # their bundle (the join, the foreign-key check) walk the bundles in order.
+    new_bundles = (
+        sa.select(STAGED.c.customer_id, sa.literal(day, sa.Date()), sa.literal("planned"),
+                  sa.func.min(STAGED.c.due_at), _flag(REPLY_EXPECTED_KINDS),
+                  sa.func.min(STAGED.c.reply_deadline), _flag(MARKETING_KINDS), sa.literal(0),
+                  stamp, stamp)
+        .where(planned_today, sa.not_(has_bundle))
+        .group_by(STAGED.c.customer_id)
+        .order_by(STAGED.c.customer_id)
+    )
+    insert_bundles = bundle_table.insert().from_select(BUNDLE_COLUMNS, new_bundles,
+                                                       include_defaults=False)
+    names = [*TOUCH_COLUMNS, "bundle_id"]
+    if dialect == "postgresql":
+        # One statement: the new bundles' ids come back from INSERT … RETURNING and the
+        # touches join them, so no id is chosen nor staged beforehand.
+        made = insert_bundles.returning(bundle_table.c.id, bundle_table.c.customer_id
+                                        ).cte("made_bundle")
+        joined = STAGED.outerjoin(made, sa.and_(made.c.customer_id == STAGED.c.customer_id,
+                                                planned_today))
+        rows = sa.select(*columns, made.c.id).select_from(joined)
+        return _count(await execute(session, insert_ignoring(dialect, T, names, rows, CONFLICT)
+                                    .add_cte(made)))
+    # SQLite has no INSERT in WITH. The planner holds its write lock, so the bundles above
+    # the highest id before this insert are exactly the new ones; each touch finds its own
+    # through the (customer_id, local_date) key.
+    top = (await execute(session, sa.select(sa.func.coalesce(sa.func.max(bundle_table.c.id), 0))
+                         )).scalar_one()
+    await execute(session, insert_bundles)
+    new_bundle = (sa.select(bundle_table.c.id)
+                  .where(bundle_table.c.customer_id == STAGED.c.customer_id,
+                         bundle_table.c.local_date == day, bundle_table.c.id > top)
+                  .scalar_subquery())
+    # In customer order too: SQLite staged the rows branch by branch (it reads customers
+    # through the branch index), and out of order the touches' keys and lookups took twice
+    # as long (7.2 s instead of 3.7 s for a million).
+    rows = (sa.select(*columns, sa.case((planned_today, new_bundle))).where(sa.true())
+            .order_by(STAGED.c.customer_id))
+    return _count(await execute(session, insert_ignoring(dialect, T, names, rows, CONFLICT)))
+
+
+def _count(result: Any) -> int:
     return max(getattr(result, "rowcount", 0) or 0, 0)

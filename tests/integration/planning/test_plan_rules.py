@@ -227,3 +227,36 @@ async def test_a_touch_planned_later_the_same_day_joins_the_waiting_bundle(app: 
     assert not after["C2"].expects_reply
     members = {t.kind: t.bundle_id for t in await touches(app) if t.customer_id == "C1"}
     assert members == {"birthday": after["C1"].id, "new_account": after["C1"].id}
+
+
+async def test_replanning_after_an_import_bundles_only_the_newcomers(app: App) -> None:
+    """A day planned again after an import: a new customer gets a bundle of their own with
+    their touch in it; a customer whose message already went gets no second bundle (their
+    new callback-type touch moves to the next working day); waiting bundles stay as they are."""
+    from bot.db.models import Customer
+
+    await seed(app, {"birthday": date(1990, 3, 3)}, {"birthday": date(1991, 3, 3)})
+    await plan(app, date(2026, 3, 3))
+    before = {b.customer_id: b for b in await bundles(app)}
+    async with app.sessions() as s:
+        sent = before["C1"]
+        sent.status = "sent"
+        s.add(sent)
+        customer = await s.get(Customer, "C1")
+        assert customer is not None
+        customer.opened_on = date(2026, 3, 2)
+        s.add(customer)
+        s.add(Customer(id="C3", name="李四", branch_code="SH01", phone="+85291234568",
+                       marketing_consent=True, birthday=date(1992, 3, 3)))
+        await s.commit()
+    await plan(app, date(2026, 3, 3))
+    after = {b.customer_id: b for b in await bundles(app)}
+    assert set(after) == {"C1", "C2", "C3"}
+    assert (after["C1"].id, after["C1"].status) == (before["C1"].id, "sent")
+    assert (after["C2"].id, after["C2"].status) == (before["C2"].id, "planned")
+    assert after["C3"].status == "planned" and after["C3"].marketing
+    members = {(t.customer_id, t.kind): t for t in await touches(app)}
+    assert members[("C3", "birthday")].bundle_id == after["C3"].id
+    assert members[("C2", "birthday")].bundle_id == after["C2"].id
+    late = members[("C1", "new_account")]
+    assert (late.status, late.due_on, late.bundle_id) == ("planned", date(2026, 3, 4), None)
