@@ -8,8 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
-#: PostgreSQL transaction-level advisory lock shared by planning, tidying and the sweep.
-PLANNING_LOCK = 7_326_410_002  # "outreach planning"
+from bot.db.locks import hold_xact_lock
+
+#: The transaction lock (bot.db.locks) shared by planning, tidying and the sweep.
+PLANNING_LOCK = "planning"
 
 
 def insert_ignoring(dialect: str, table: sa.Table, columns: list[str], select: Any,
@@ -56,7 +58,4 @@ async def execute(session: Any, statement: Any, params: Any = None) -> Any:
 async def hold_planning_lock(session: Any) -> None:
     """PostgreSQL: wait for, then hold until commit, the lock planning, tidying and the sweep
     share (SQLite has one writer at a time anyway)."""
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": PLANNING_LOCK})
+    await hold_xact_lock(session, PLANNING_LOCK)

@@ -29,32 +29,27 @@ async def test_stray_quote_in_a_big_file_is_one_line_error(app: App, tmp_path: P
     assert (report.created, report.lines) == (4999, 5000)
 
 
-async def test_stray_quote_in_a_small_file_loses_no_later_line(app: App, tmp_path: Path) -> None:
-    path = tmp_path / "q2.csv"
-    path.write_text('customer_id,name,branch\nD1,甲,SH01\nD2,"乙,SH01\nD3,丙,SH01\nD4,丁,SH01\n',
-                    encoding="utf-8")
+@pytest.mark.parametrize(("text", "error", "kept"), [
+    ('D1,甲,SH01\nD2,"乙,SH01\nD3,丙,SH01\nD4,丁,SH01\n',
+     "line 3: unclosed quote (the quoted field runs on to the end of the file)",
+     {"D1": "甲", "D3": "丙", "D4": "丁"}),
+    # In the last column the swallowed lines make up the right number of fields: still the
+    # line's own error.
+    ('D1,甲,"SH01\nD2,乙,SH01\nD3,丙,SH01',
+     "line 2: unclosed quote (the quoted field runs on to the end of the file)",
+     {"D2": "乙", "D3": "丙"}),
+    # Closed by a later quote: the later line keeps its own (quoted) value.
+    ('D1,"甲,SH01\nD2,乙,SH01\nD3,"丙",SH01\n',
+     "line 2: unclosed quote (the quoted field runs on to line 4)",
+     {"D2": "乙", "D3": "丙"}),
+], ids=["small-file", "last-column", "closed-later"])
+async def test_a_stray_quote_is_its_own_line_error_and_loses_no_later_line(
+        app: App, tmp_path: Path, text: str, error: str, kept: dict[str, str]) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("customer_id,name,branch\n" + text, encoding="utf-8")
     report = await run(app, path)
-    assert report.errors == ["line 3: unclosed quote (the quoted field runs on to the end of the file)"]
-    assert set(await customers(app)) == {"D1", "D3", "D4"}
-
-
-async def test_stray_quote_in_the_last_column(app: App, tmp_path: Path) -> None:
-    """The swallowed lines make up the right number of fields: still the line's own error."""
-    path = tmp_path / "q3.csv"
-    path.write_text('customer_id,name,branch\nD1,甲,"SH01\nD2,乙,SH01\nD3,丙,SH01', encoding="utf-8")
-    report = await run(app, path)
-    assert report.errors == ["line 2: unclosed quote (the quoted field runs on to the end of the file)"]
-    assert set(await customers(app)) == {"D2", "D3"}
-
-
-async def test_stray_quote_closed_by_a_later_quote(app: App, tmp_path: Path) -> None:
-    path = tmp_path / "q4.csv"
-    path.write_text('customer_id,name,branch\nD1,"甲,SH01\nD2,乙,SH01\nD3,"丙",SH01\n',
-                    encoding="utf-8")
-    report = await run(app, path)
-    assert report.errors == ["line 2: unclosed quote (the quoted field runs on to line 4)"]
-    assert set(await customers(app)) == {"D2", "D3"}
-    assert (await customers(app))["D3"].name == "丙"
+    assert report.errors == [error]
+    assert {cid: c.name for cid, c in (await customers(app)).items()} == kept
 
 
 async def test_quoted_newlines_keep_line_numbers(app: App, tmp_path: Path) -> None:

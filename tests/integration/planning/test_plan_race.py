@@ -167,13 +167,14 @@ async def test_a_planner_waits_for_the_other_instead_of_failing(
 ) -> None:
     """While another transaction holds the planning lock (PostgreSQL: the advisory lock;
     SQLite: the write lock), a planner waits, then plans as if alone."""
+    from bot.db.locks import hold_xact_lock
     from bot.service.planning.sqlbits import PLANNING_LOCK
 
     async with two_apps(database_url) as (holder, planner):
         await seed_population(holder)
         async with holder.engine.connect() as conn:
             if holder.engine.dialect.name == "postgresql":
-                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
+                await hold_xact_lock(conn, PLANNING_LOCK)
             else:
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
             task = asyncio.create_task(plan_day(planner, day, now=at(day)))
@@ -189,6 +190,7 @@ async def test_a_planner_waits_for_the_other_instead_of_failing(
 async def test_the_sweep_waits_for_a_planner_holding_the_lock(database_url: str) -> None:
     """A bundle the sweep closes can never gain a member from a planner half-way: on
     PostgreSQL the sweep takes the planning lock (SQLite serializes every writer anyway)."""
+    from bot.db.locks import hold_xact_lock
     from bot.service.planning.sqlbits import PLANNING_LOCK
     from bot.service.planning.sweep import sweep
 
@@ -196,7 +198,7 @@ async def test_the_sweep_waits_for_a_planner_holding_the_lock(database_url: str)
         if holder.engine.dialect.name != "postgresql":
             pytest.skip("SQLite has one writer at a time by design")
         async with holder.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNING_LOCK})
+            await hold_xact_lock(conn, PLANNING_LOCK)
 
             async def tick() -> dict[str, int]:
                 async with sweeper.sessions() as s:
