@@ -218,8 +218,8 @@ class Phases:
         ("dispatcher", None, "mark_interrupted"),
         ("prepare", "Preparer", "prepare"),
         ("prepare", None, "compose"),
-        ("failover", None, "wait_for_slot"),
-        ("record", None, "_apply_early"),
+        ("failures", "Failures", "failed"),
+        ("record", None, "apply_early_batch"),
     )
 
     def __init__(self) -> None:
@@ -283,20 +283,20 @@ async def run_dispatcher(app: Any, channels: Any, clock: datetime, batch: int,
     from bot.service.dispatch.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(app, channels, clock=lambda: clock, batch=batch)
-    outcomes: dict[str, int] = {}
+    steps: dict[str, int] = {}
     ticks = 0
     started = time.perf_counter()
     while True:
         stats = await dispatcher.tick()
         ticks += 1
-        for key, value in stats.outcomes.items():
-            outcomes[key] = outcomes.get(key, 0) + value
+        for key, value in stats.steps.items():
+            steps[key] = steps.get(key, 0) + value
         if not stats.claimed:
             break
         if ticks > expected:  # a stuck loop must not run forever
             break
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "ticks": ticks, "outcomes": outcomes}
+    return {"seconds": elapsed, "ticks": ticks, "steps": steps}
 
 
 async def run_baseline(peer: Peer, requests: list[tuple[str, str, str]],
@@ -338,9 +338,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
-    from bot.bootstrap import open_app
+    from bot.bootstrap import build_channels, open_app
     from bot.db.models import Bundle, Message
-    from bot.service.channel_registry import build_channels
     from bot.settings import load_settings
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-dispatch-")
@@ -434,7 +433,7 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
           f"batch {args.batch}, concurrency {args.concurrency})")
     print(f"seed:            {n} customers/touches/bundles in {result['seed_seconds']:.1f} s")
     print(f"dispatch:        {n} messages in {d['seconds']:.2f} s over {d['ticks']} ticks "
-          f"= {rate:,.0f} messages/s  outcomes={d['outcomes']}")
+          f"= {rate:,.0f} messages/s  steps={d['steps']}")
     print(f"baseline httpx:  {b['requests']} requests in {b['seconds']:.2f} s = {base:,.0f} requests/s "
           f"(failures {b['failures']})")
     print(f"ratio:           {rate / base:.2f}  (goal ≥ 0.5)")

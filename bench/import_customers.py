@@ -51,7 +51,7 @@ def peak_rss_mb() -> float:
 
 def run_product(path: Path, database_url: str) -> dict[str, float]:
     from bot.bootstrap import open_app
-    from bot.service.importer import import_customers
+    from bot.service.customers.importer import import_customers
     from bot.settings import load_settings
 
     async def main() -> dict[str, float]:

@@ -69,14 +69,11 @@ from bot.calendars import lunar_to_solar  # noqa: E402
 from bot.db.engine import make_engine  # noqa: E402
 from bot.domain.calendar import WorkingCalendar  # noqa: E402
 from bot.domain.festivals import greetings_due_on  # noqa: E402
-from bot.domain.rules import (  # noqa: E402
-    MARKETING_KINDS,
-    REPLY_EXPECTED_KINDS,
-    birthday_key,
-    holiday_key,
-)
+from bot.domain.kinds import MARKETING_KINDS, REPLY_EXPECTED_KINDS  # noqa: E402
+from bot.domain.rules import birthday_key, holiday_key  # noqa: E402
+from bot.service.calendar import load_calendar  # noqa: E402
 from bot.service.planning.bundling import BU  # noqa: E402
-from bot.service.planning.context import BranchGroup, load_calendar, load_groups  # noqa: E402
+from bot.service.planning.context import BranchGroup, load_groups  # noqa: E402
 from bot.service.planning.rules_sql import TOUCH_COLUMNS, C, T  # noqa: E402
 from bot.service.planning.service import catch_up, plan_day  # noqa: E402
 from bot.service.planning.sqlbits import date_text, month_day  # noqa: E402

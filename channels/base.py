@@ -1,7 +1,11 @@
-"""The channel interface: one outbound shape, one inbound shape, one error tree.
+"""The channel interface: the shapes, one error tree and small capability protocols.
 
 Every provider adapter (Twilio, SMTP, Telegram, log) speaks these types, so the
-dispatcher and the reply pipeline never see a provider SDK or its exceptions.
+dispatcher and the reply pipeline never see a provider SDK or its exceptions. Every
+adapter sends (`Channel`); what only some can do is a protocol of its own, checked with
+`isinstance` against the protocol: list what was sent (`ListsSent`, for reconciling),
+answer a button press (`AnswersButtons`), receive updates (`ReceivesUpdates`), say whether
+the provider answers from here (`ChecksReach`). This package never imports `bot`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class OutboundMessage:
     body: str  # plain text (SMS, email text part, Telegram when `html` is None)
     subject: str | None = None  # email
     html: str | None = None  # email HTML part; Telegram HTML if given (else body is escaped)
-    buttons: tuple[tuple[str, str], ...] = ()  # Telegram quick replies: (label, callback_data)
+    buttons: tuple[tuple[str, str], ...] = ()  # Telegram quick replies: (label, data)
     reply_token: str | None = None  # email Reply-To reply+<token>@REPLY_DOMAIN
     bounce_token: str | None = None  # email envelope sender bounce+<token>@REPLY_DOMAIN
     list_unsubscribe_url: str | None = None  # email one-click unsubscribe (RFC 8058)
@@ -65,10 +69,11 @@ class InboundMessage:
     in_reply_to: str | None = None  # email In-Reply-To
     references: tuple[str, ...] = ()  # email References
     reply_to_provider_id: str | None = None  # Telegram "<chat>:<message>" replied to / pressed
-    callback_data: str | None = None  # Telegram button data
-    callback_query_id: str | None = None  # Telegram: answer it with answerCallbackQuery
+    button_data: str | None = None  # Telegram: the pressed button's data
+    button_query_id: str | None = None  # Telegram's callback query id: answer it (spinner)
     start_payload: str | None = None  # Telegram /start <payload> deep link
     provider_opt_out: str | None = None  # Twilio OptOutType (STOP/START/HELP already handled)
+    provider_answered: bool = False  # the provider's own keyword handling answered it already
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,28 +177,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or utcnow())).total_seconds())
 
 
-# --- Twilio delivery status -------------------------------------------------
-
-# Codes that condemn the address, not just the message.
-_TWILIO_ADDRESS_CODES = frozenset({21211, 21214, 21612, 21614, 30003, 30004, 30005, 30006})
-# Codes that fail this message for good while the address stays usable.
-_TWILIO_MESSAGE_CODES = frozenset({21602, 21617, 30007, 30019})
-_TWILIO_OPT_OUT = 21610
-
-_TWILIO_STATUS = {
-    "accepted": "queued",
-    "scheduled": "queued",
-    "queued": "queued",
-    "sending": "queued",  # Twilio is handing it to the carrier; our "sending" means pre-call
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class DeliveryUpdate:
     """A provider's later word on a sent message, in our terms."""
@@ -206,28 +189,48 @@ class DeliveryUpdate:
     error_code: int | None
 
 
-def status_from_twilio(message_status: str, error_code: str | int | None = None) -> DeliveryUpdate:
-    """Map a Twilio status callback (MessageStatus, ErrorCode) to a DeliveryUpdate.
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """A message as the provider's own list shows it, to settle a send we lost track of."""
 
-    30003/30005/30006 (unreachable, unknown, landline) and invalid-number codes
-    make the address unusable; 30007 (carrier filtered) fails the message only;
-    21610 is an opt-out. Other failure codes are final but not tied to the
-    recipient, so the dispatcher may retry or escalate as it sees fit.
-    """
-    key = message_status.strip().lower()
-    if key not in _TWILIO_STATUS:
-        raise ValueError(f"unknown Twilio MessageStatus {message_status!r}")
-    status = _TWILIO_STATUS[key]
-    code = int(error_code) if error_code not in (None, "") else None
-    failed = status in ("undelivered", "failed")
-    opted_out = failed and code == _TWILIO_OPT_OUT
-    unusable = failed and (opted_out or code in _TWILIO_ADDRESS_CODES)
-    permanent = unusable or (failed and code in _TWILIO_MESSAGE_CODES)
-    return DeliveryUpdate(
-        status=status,
-        final=status in ("delivered", "undelivered", "failed"),
-        permanent_failure=permanent,
-        address_unusable=unusable,
-        opted_out=opted_out,
-        error_code=code,
-    )
+    provider_id: str
+    to: str
+    body: str
+    created_at: datetime
+    update: DeliveryUpdate | None  # its status in our terms; None when the provider's is odd
+
+
+# --- capabilities some adapters have ------------------------------------------------------
+
+
+@runtime_checkable
+class ListsSent(Protocol):
+    """The provider can list what it received (Twilio), so an interrupted send is settled."""
+
+    async def list_sent(self, to: str, since: datetime) -> list[SentRecord]: ...
+
+
+@runtime_checkable
+class AnswersButtons(Protocol):
+    """Chat buttons whose press must be answered (Telegram's spinner)."""
+
+    async def answer_button(self, query_id: str, text: str | None = None) -> None: ...
+
+
+@runtime_checkable
+class ReceivesUpdates(Protocol):
+    """A chat provider that calls our webhook, or is polled for updates."""
+
+    async def set_webhook(self, url: str, secret: str) -> None: ...
+
+    async def drop_webhook(self) -> None: ...
+
+    async def get_updates(self, offset: int | None = None,
+                          timeout: int = 25) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class ChecksReach(Protocol):
+    """Says whether the provider answers from this machine (`outreach check`)."""
+
+    async def reachable(self) -> str: ...

@@ -133,6 +133,17 @@ class SmtpEmailChannel:
             raise TransientDeliveryError(f"SMTP connection failed: {exc!r}") from exc
         return SendResult(provider_id=str(email["Message-ID"]), status="sent", sent_at=utcnow())
 
+    async def reachable(self) -> str:
+        """Whether the SMTP server accepts a connection from here (no mail is sent)."""
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.config.host, self.config.port), timeout=5.0)
+        except (OSError, TimeoutError) as exc:
+            return f"NOT reachable ({exc.__class__.__name__})"
+        writer.close()
+        await writer.wait_closed()
+        return "reachable"
+
     async def close(self) -> None:
         """No connection is held between sends."""
 
@@ -181,20 +192,20 @@ def _map_smtp_error(exc: aiosmtplib.SMTPException) -> ChannelError:
 
 # --- the inbound receiver ---------------------------------------------------
 
-InboundCallback = Callable[[InboundMessage | Bounce], Awaitable[None]]
+MailHandler = Callable[[InboundMessage | Bounce], Awaitable[None]]
 
 
 class InboundSmtpHandler:
     """aiosmtpd handler for INBOUND_SMTP: mail for the reply domain only.
 
     Any local part at the reply domain is accepted, forged tokens included (a
-    refusal would tell an attacker which tokens exist). A failing callback
+    refusal would tell an attacker which tokens exist). A failing `on_mail`
     answers 451 so the sending server retries instead of the reply being lost.
     """
 
-    def __init__(self, reply_domain: str, callback: InboundCallback) -> None:
+    def __init__(self, reply_domain: str, on_mail: MailHandler) -> None:
         self.reply_domain = reply_domain.lower()
-        self.callback = callback
+        self.on_mail = on_mail
 
     async def handle_RCPT(
         self,
@@ -224,9 +235,9 @@ class InboundSmtpHandler:
             logger.exception("inbound mail could not be parsed; refused with 554")
             return "554 5.6.0 Message could not be parsed"
         try:
-            await self.callback(result)
+            await self.on_mail(result)
         except Exception:  # the caller could not store it; make the sender retry
-            logger.exception("inbound mail callback failed; answered 451")
+            logger.exception("storing inbound mail failed; answered 451")
             return "451 4.3.0 Temporary failure, try again later"
         return "250 Message accepted for delivery"
 

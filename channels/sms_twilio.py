@@ -8,6 +8,7 @@ only for what it does best: `RequestValidator` and TwiML.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,16 +30,16 @@ from channels.base import (
     PermanentDeliveryError,
     RecipientOptedOut,
     SendResult,
+    SentRecord,
     TransientDeliveryError,
     parse_retry_after,
-    status_from_twilio,
     utcnow,
 )
 
 logger = logging.getLogger(__name__)
 
 TWIML_CONTENT_TYPE = "text/xml"
-STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+STATUS_REPORT_PATH = "/webhooks/twilio/status"
 
 # Request errors that condemn the address.
 _ADDRESS_CODES = frozenset({21211, 21214, 21612, 21614})
@@ -84,9 +85,9 @@ class TwilioMessage:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def status_callback_url(public_url: str, message_id: str) -> str:
-    """The exact URL Twilio will call (and sign) for this message's status."""
-    return f"{public_url.rstrip('/')}{STATUS_CALLBACK_PATH}?m={quote(message_id, safe='')}"
+def status_report_url(public_url: str, message_id: str) -> str:
+    """The exact URL Twilio will call (and sign) for this message's status (its StatusCallback)."""
+    return f"{public_url.rstrip('/')}{STATUS_REPORT_PATH}?m={quote(message_id, safe='')}"
 
 
 class TwilioSmsChannel:
@@ -112,7 +113,7 @@ class TwilioSmsChannel:
             form["MessagingServiceSid"] = self.config.messaging_service_sid
         else:
             form["From"] = self.config.from_number or ""
-        form["StatusCallback"] = status_callback_url(self.config.public_url, msg.message_id)
+        form["StatusCallback"] = status_report_url(self.config.public_url, msg.message_id)
         response = await self._request("POST", self._url, data=form)
         if response.status_code not in (200, 201):
             raise _error_from_response(response)
@@ -164,6 +165,21 @@ class TwilioSmsChannel:
             url, params = (f"{base}{next_uri}", None) if next_uri else (None, None)
         return found
 
+    async def list_sent(self, to: str, since: datetime) -> list[SentRecord]:
+        """What Twilio holds for `to` since `since`, for reconciling (ListsSent)."""
+        return [SentRecord(provider_id=m.sid, to=m.to, body=m.body, created_at=m.date_created,
+                           update=_update_or_none(m.status, m.error_code))
+                for m in await self.list_messages(to, since)]
+
+    async def reachable(self) -> str:
+        """Whether Twilio's API answers from here (ChecksReach); no credentials are spent."""
+        try:
+            response = await self._client.get(f"{self.config.api_base.rstrip('/')}/2010-04-01",
+                                              timeout=5.0)
+        except httpx.HTTPError as exc:
+            return f"NOT reachable ({exc.__class__.__name__})"
+        return f"reachable (HTTP {response.status_code})"
+
     async def close(self) -> None:
         """The shared client belongs to the composition root; nothing to close here."""
 
@@ -209,6 +225,13 @@ def _send_status(value: object) -> str:
         return status_from_twilio(str(value or "queued")).status
     except ValueError:
         return "queued"
+
+
+def _update_or_none(status: str, error_code: int | None) -> DeliveryUpdate | None:
+    try:
+        return status_from_twilio(status, error_code)
+    except ValueError:
+        return None
 
 
 def _int_or_none(value: object) -> int | None:
@@ -275,25 +298,32 @@ def parse_twilio_inbound(
         text=str(form.get("Body") or ""),
         received_at=received_at or utcnow(),
         provider_opt_out=str(form["OptOutType"]).upper() if form.get("OptOutType") else None,
+        provider_answered=twilio_answers(str(form.get("Body") or "")),
         raw={key: str(form[key]) for key in form},
     )
 
 
+def twilio_answers(body: str) -> bool:
+    """Twilio's own opt-out handling answers a keyword sent alone ("STOP", not "Stop."), so
+    we must not answer it a second time."""
+    return unicodedata.normalize("NFKC", body).strip().lower() in TWILIO_KEYWORDS
+
+
 @dataclass(frozen=True, slots=True)
-class TwilioStatusCallback:
-    """A status callback: which message, and what it means for us."""
+class TwilioStatusReport:
+    """A delivery status report (Twilio's "status callback"): which message, what it means."""
 
     message_sid: str
     update: DeliveryUpdate
 
 
-def parse_twilio_status(form: Mapping[str, Any]) -> TwilioStatusCallback:
-    """A status-callback form → (MessageSid, DeliveryUpdate); our id is in the URL's `m`."""
+def parse_twilio_status(form: Mapping[str, Any]) -> TwilioStatusReport:
+    """A status report form → (MessageSid, DeliveryUpdate); our id is in the URL's `m`."""
     sid = form.get("MessageSid") or form.get("SmsSid")
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
-        raise ValueError("not a Twilio status callback: MessageSid and MessageStatus required")
-    return TwilioStatusCallback(str(sid), status_from_twilio(str(status), form.get("ErrorCode")))
+        raise ValueError("not a Twilio status report: MessageSid and MessageStatus required")
+    return TwilioStatusReport(str(sid), status_from_twilio(str(status), form.get("ErrorCode")))
 
 
 def twiml_empty() -> str:
@@ -306,3 +336,57 @@ def twiml_message(text: str) -> str:
     response = MessagingResponse()
     response.message(text)
     return str(response)
+
+
+# --- delivery status ------------------------------------------------------------
+
+# Codes that condemn the address, not just the message.
+_TWILIO_ADDRESS_CODES = frozenset({21211, 21214, 21612, 21614, 30003, 30004, 30005, 30006})
+# Codes that fail this message for good while the address stays usable.
+_TWILIO_MESSAGE_CODES = frozenset({21602, 21617, 30007, 30019})
+_TWILIO_OPT_OUT = 21610
+#: Twilio's own keywords: its opt-out handling answers them when sent alone.
+TWILIO_KEYWORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+     "start", "unstop", "yes", "help", "info"}
+)
+
+_TWILIO_STATUS = {
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "queued",  # Twilio is handing it to the carrier; our "sending" means pre-call
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+def status_from_twilio(message_status: str, error_code: str | int | None = None) -> DeliveryUpdate:
+    """Map a Twilio status report (MessageStatus, ErrorCode) to a DeliveryUpdate.
+
+    30003/30005/30006 (unreachable, unknown, landline) and invalid-number codes
+    make the address unusable; 30007 (carrier filtered) fails the message only;
+    21610 is an opt-out. Other failure codes are final but not tied to the
+    recipient, so the dispatcher may retry or escalate as it sees fit.
+    """
+    key = message_status.strip().lower()
+    if key not in _TWILIO_STATUS:
+        raise ValueError(f"unknown Twilio MessageStatus {message_status!r}")
+    status = _TWILIO_STATUS[key]
+    code = int(error_code) if error_code not in (None, "") else None
+    failed = status in ("undelivered", "failed")
+    opted_out = failed and code == _TWILIO_OPT_OUT
+    unusable = failed and (opted_out or code in _TWILIO_ADDRESS_CODES)
+    permanent = unusable or (failed and code in _TWILIO_MESSAGE_CODES)
+    return DeliveryUpdate(
+        status=status,
+        final=status in ("delivered", "undelivered", "failed"),
+        permanent_failure=permanent,
+        address_unusable=unusable,
+        opted_out=opted_out,
+        error_code=code,
+    )

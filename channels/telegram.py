@@ -92,10 +92,10 @@ class TelegramChannel:
             provider_id=f"{sent.chat.id}:{sent.message_id}", status="sent", sent_at=utcnow()
         )
 
-    async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:
-        """Stop the button's spinner in the user's client (best effort is the caller's call)."""
+    async def answer_button(self, query_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner in the user's client (Telegram's answerCallbackQuery)."""
         try:
-            await self.bot.answer_callback_query(callback_query_id, text=text)
+            await self.bot.answer_callback_query(query_id, text=text)
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise map_telegram_error(exc) from exc
 
@@ -107,6 +107,23 @@ class TelegramChannel:
             )
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise map_telegram_error(exc) from exc
+
+    async def drop_webhook(self) -> None:
+        """Polling mode: Telegram refuses getUpdates while a webhook is set."""
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            raise map_telegram_error(exc) from exc
+
+    async def reachable(self) -> str:
+        """Whether the Bot API answers from here, and takes our token (getMe)."""
+        try:
+            await self.bot.get_me(request_timeout=5)
+        except TelegramUnauthorizedError:
+            return "reachable, but the bot token is refused (401)"
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            return f"NOT reachable ({exc.__class__.__name__})"
+        return "reachable"
 
     async def get_updates(
         self, offset: int | None = None, timeout: int = 25
@@ -149,7 +166,7 @@ def _keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | No
         return None
     for label, data in buttons:
         if not label or not 1 <= len(data.encode("utf-8")) <= 64:
-            raise PermanentDeliveryError(f"button {label!r}: callback_data must be 1-64 bytes")
+            raise PermanentDeliveryError(f"button {label!r}: its data must be 1-64 bytes")
     items = [InlineKeyboardButton(text=label, callback_data=data) for label, data in buttons]
     rows = [items] if len(items) <= 3 else [[item] for item in items]
     return InlineKeyboardMarkup(inline_keyboard=rows)

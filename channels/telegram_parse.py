@@ -25,7 +25,7 @@ def parse_telegram_update(update: Mapping[str, Any]) -> InboundMessage | None:
     if isinstance(update.get("message"), Mapping):
         return _from_message(update["message"], update)
     if isinstance(update.get("callback_query"), Mapping):
-        return _from_callback(update["callback_query"], update)
+        return _from_button(update["callback_query"], update)
     return None
 
 
@@ -71,7 +71,7 @@ def _from_message(message: Mapping[str, Any], update: Mapping[str, Any]) -> Inbo
     )
 
 
-def _from_callback(query: Mapping[str, Any], update: Mapping[str, Any]) -> InboundMessage | None:
+def _from_button(query: Mapping[str, Any], update: Mapping[str, Any]) -> InboundMessage | None:
     message = query.get("message") or {}
     chat = message.get("chat") or query.get("from") or {}
     if "id" not in chat or "id" not in query:
@@ -79,7 +79,7 @@ def _from_callback(query: Mapping[str, Any], update: Mapping[str, Any]) -> Inbou
     chat_id = str(chat["id"])
     return InboundMessage(
         channel="telegram",
-        provider_id=f"callback:{query['id']}",
+        provider_id=f"callback:{query['id']}",  # Telegram's callback query id
         from_address=chat_id,
         to_address="",
         text=_button_label(message, query.get("data")) or str(query.get("data") or ""),
@@ -87,8 +87,8 @@ def _from_callback(query: Mapping[str, Any], update: Mapping[str, Any]) -> Inbou
         reply_to_provider_id=f"{chat_id}:{message['message_id']}"
         if "message_id" in message
         else None,
-        callback_data=str(query["data"]) if query.get("data") is not None else None,
-        callback_query_id=str(query["id"]),
+        button_data=str(query["data"]) if query.get("data") is not None else None,
+        button_query_id=str(query["id"]),
         raw=dict(update),
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import combinations
 
+from bot.domain.kinds import MARKETING_KINDS
+
 #: Touch kinds that have templates of their own, in the order a bundle mentions them.
 KINDS: tuple[str, ...] = ("new_account", "dormancy", "birthday", "holiday")
 BUNDLE = "bundle"
@@ -16,11 +18,6 @@ TEMPLATE_KINDS: tuple[str, ...] = (*KINDS, BUNDLE)
 CHANNELS: tuple[str, ...] = ("sms", "email", "telegram")
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 
-#: Marketing touches need consent and carry an opt-out; service touches do not.
-MARKETING_KINDS: frozenset[str] = frozenset({"holiday", "birthday", "dormancy"})
-SERVICE_KINDS: frozenset[str] = frozenset({"new_account"})
-#: Kinds whose message asks a question the customer is expected to answer.
-REPLY_KINDS: frozenset[str] = frozenset({"new_account", "dormancy"})
 
 #: Bundles that can really happen: an account cannot be new and dormant at once.
 REALISTIC_BUNDLES: tuple[frozenset[str], ...] = tuple(
@@ -58,9 +55,10 @@ def is_marketing(kinds: Iterable[str]) -> bool:
 
 
 def is_service_only(kinds: Iterable[str]) -> bool:
-    """Pure service messages must carry no links (anti-phishing habit)."""
+    """A message with no marketing in it (a new-account check) must carry no links
+    (anti-phishing habit)."""
     ks = set(kinds)
-    return bool(ks) and ks <= SERVICE_KINDS
+    return bool(ks) and not ks & MARKETING_KINDS
 
 
 def longest_festival_name(locale: str, extra: Iterable[str] = ()) -> str:

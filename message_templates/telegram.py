@@ -42,15 +42,15 @@ BUTTON_PREFIX = "reply:"
 
 @dataclass(frozen=True)
 class Button:
-    """A quick-reply button: what the customer sees and the callback data it sends."""
+    """A quick-reply button: what the customer sees and the data it sends back when pressed."""
 
     label: str
-    callback_data: str
+    data: str
 
     @property
     def intent(self) -> str:
-        """The reply intent this button stands for (callback data without its prefix)."""
-        return self.callback_data.removeprefix(BUTTON_PREFIX)
+        """The reply intent this button stands for (its data without the prefix)."""
+        return self.data.removeprefix(BUTTON_PREFIX)
 
 
 class _SubsetChecker(HTMLParser):
@@ -149,5 +149,5 @@ def parse_buttons(block_text: str) -> tuple[list[Button], list[str]]:
                 f"reply:opt_out 等） / unknown reply code for button '{label}': {code}"
             )
             continue
-        buttons.append(Button(label=label, callback_data=code))
+        buttons.append(Button(label=label, data=code))
     return buttons, problems

@@ -1,0 +1,1 @@
+"""APScheduler wiring and its jobs (plan, dispatch, sweep, reconcile), an entry point."""

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.bootstrap import App
-from bot.service.channel_registry import Channels
+from bot.app import App
+from bot.service.callbacks.queue import expire_claims
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.dispatch.reconcile import reconcile_unknown
 from bot.service.planning.service import catch_up, reply_days
 from bot.service.planning.sweep import sweep
-from bot.service.queue import expire_claims
+from channels.registry import Channels
 
 log = logging.getLogger("outreach.scheduler")
 DISPATCH_SECONDS = 3
@@ -50,7 +50,7 @@ async def dispatch_tick(dispatcher: Dispatcher) -> None:
     try:
         stats = await dispatcher.tick()
         if stats.claimed:
-            log.info("dispatch: %s", stats.outcomes)
+            log.info("dispatch: %s", stats.steps)
     except Exception:
         log.exception("dispatch tick failed")
 

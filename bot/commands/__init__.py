@@ -1,0 +1,1 @@
+"""The `outreach` subcommands (Typer), an entry point; `bot.cli` wires them."""

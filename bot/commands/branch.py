@@ -11,14 +11,14 @@ from rich.table import Table
 from bot.bootstrap import App
 from bot.commands.common import fail, out, with_app
 from bot.db.models import Branch
-from bot.service.branch_festivals import describe_festivals
-from bot.service.branches import (
+from bot.service.admin.branches import (
     BranchChanges,
     BranchError,
     FestivalChanges,
     add_branch,
     set_branch,
 )
+from bot.service.admin.festivals import describe_festivals
 
 app = typer.Typer(help="Branches (营业部): signature, windows, consent default, manager contacts.",
                   no_args_is_help=True)

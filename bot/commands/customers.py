@@ -12,9 +12,10 @@ from rich.table import Table
 
 from bot.bootstrap import App
 from bot.commands.common import EXIT_REJECTED, err, fail, out, with_app
-from bot.service.csv_encoding import EncodingError
-from bot.service.customers import customer_view
-from bot.service.importer import ImportFileError, ImportReport, import_customers
+from bot.service.customers.csv_encoding import EncodingError
+from bot.service.customers.csv_reader import ImportFileError
+from bot.service.customers.importer import ImportReport, import_customers
+from bot.service.customers.view import customer_view
 from bot.service.planning.planner import PlanResult
 from bot.service.planning.service import plan_day
 

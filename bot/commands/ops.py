@@ -11,15 +11,16 @@ import typer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import App, configure_logging, safe_url
+from bot.bootstrap import App, build_channels, configure_logging, safe_url
 from bot.commands.common import err, fail, out, with_app
 from bot.db.migrate import current_revision
 from bot.domain.masking import mask_email
-from bot.service.channel_modes import channel_modes
-from bot.service.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
-from bot.service.health_checks import reachability
-from bot.service.runner import AlreadyRunning, serve, sqlite_run_lock
-from bot.service.templates import oversized_sms_defaults, sms_limits
+from bot.run.runner import AlreadyRunning, serve, sqlite_run_lock
+from bot.service.admin.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
+from bot.service.admin.templates import oversized_sms_defaults, sms_limits
+from bot.service.dispatch.channel_state import adapter_states, channel_states
+from channels.base import ChecksReach
+from channels.registry import CHANNEL_NAMES, Channels
 
 db_app = typer.Typer(help="Database schema and backups.", no_args_is_help=True)
 
@@ -64,8 +65,11 @@ def demo(
             summary = "; ".join(f"{kind}: " + ", ".join(f"{n} {status}" for status, n in sorted(s.items()))
                                 for kind, s in sorted(result.today.items()))
             out.print(f"planned today: {summary}")
-        modes = channel_modes(a.settings)
-        out.print("channels: " + ", ".join(f"{k} {v}" for k, v in modes.items()))
+        channels = build_channels(a.settings)
+        try:
+            out.print("channels: " + ", ".join(f"{c} {channels.mode(c)}" for c in CHANNEL_NAMES))
+        finally:
+            await channels.close()
         if not seed_only:
             configure_logging(a.settings)
             with sqlite_run_lock(a.settings.database_url):
@@ -88,13 +92,11 @@ def check() -> None:
         except Exception as exc:  # report any failure as one line
             ok = False
             out.print(f"database: FAILED ({exc.__class__.__name__})")
-        modes = channel_modes(a.settings)
-        reach = await reachability(a.settings, modes)
-        for channel, mode in modes.items():
-            note = ("no credentials: messages are recorded as logged" if mode == "log"
-                    else reach.get(channel, "credentials set"))
-            out.print(f"{channel}: {mode} ({note})")
-            ok = ok and "NOT reachable" not in note
+        channels = build_channels(a.settings)
+        try:
+            ok = await _check_channels(a, channels) and ok
+        finally:
+            await channels.close()
         out.print(f"sms routes: {a.settings.sms_routes}")
         if "+86:log" in a.settings.sms_routes.replace(" ", ""):
             out.print("warning: +86 SMS is only logged (no licensed mainland provider): P0 phone "
@@ -117,6 +119,28 @@ def check() -> None:
 
     if not with_app(work):
         raise typer.Exit(2)
+
+
+async def _check_channels(a: App, channels: Channels) -> bool:
+    """One line per channel: its mode and state, and whether its provider answers from here."""
+    try:
+        async with a.sessions() as session:
+            states = await channel_states(session, channels)
+    except Exception:  # the database line above already said what is wrong
+        states = adapter_states(channels)
+    ok = True
+    for channel in CHANNEL_NAMES:
+        mode = channels.mode(channel)
+        if mode == "log":
+            why = channels.notes.get(channel, "no credentials")
+            out.print(f"{channel}: log ({why}: messages are recorded as logged)")
+            continue
+        notes = [await adapter.reachable() for adapter in channels.adapters(channel)
+                 if isinstance(adapter, ChecksReach)]
+        state = "" if states[channel] == "ok" else f", {states[channel]}"
+        out.print(f"{channel}: {mode}{state} ({'; '.join(notes) or 'credentials set'})")
+        ok = ok and not any("NOT reachable" in n for n in notes)
+    return ok
 
 
 @db_app.command("upgrade")

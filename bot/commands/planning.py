@@ -12,8 +12,8 @@ from rich.table import Table
 
 from bot.bootstrap import App
 from bot.commands.common import EXIT_REJECTED, err, fail, out, with_app
-from bot.service.calendar_import import read_calendar, store_calendar
-from bot.service.csv_encoding import EncodingError
+from bot.service.admin.calendar_import import read_calendar, store_calendar
+from bot.service.customers.csv_encoding import EncodingError
 from bot.service.planning.planner import PlanResult
 from bot.service.planning.service import plan_day
 
@@ -88,7 +88,7 @@ def queue(
     as_json: Annotated[bool, typer.Option("--json", help="DESIGN.md's JSON shape")] = False,
 ) -> None:
     """Open callbacks, most urgent first (priority, then SLA)."""
-    from bot.service.queue import queue_view
+    from bot.service.callbacks.queue import queue_view
 
     async def work(a: App) -> list[dict[str, object]]:
         async with a.sessions() as s:

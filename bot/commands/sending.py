@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from bot.bootstrap import App, configure_logging
+from bot.bootstrap import App, build_channels, build_dispatcher, configure_logging
 from bot.commands.common import err, fail, out, with_app
 from bot.db.models import utcnow
 from bot.domain.masking import mask_address
+from bot.run.runner import AlreadyRunning, sqlite_run_lock
 from bot.service import events
-from bot.service import pause as flags
-from bot.service.channel_registry import CHANNEL_NAMES, build_channels
-from bot.service.dispatch.dispatcher import Dispatcher
+from bot.service.admin import pause as flags
+from bot.service.dispatch.direct import send_direct
 from bot.service.dispatch.reconcile import mark_interrupted, reconcile_unknown
-from bot.service.runner import AlreadyRunning, sqlite_run_lock
 from bot.service.tokens import new_id
 from channels.base import ChannelError, OutboundMessage
+from channels.registry import CHANNEL_NAMES
 
 BranchOpt = Annotated[str | None, typer.Option("--branch", help="only this branch")]
 ChannelOpt = Annotated[str | None, typer.Option("--channel", help="only this channel: sms|email|telegram")]
@@ -45,11 +45,11 @@ def dispatch(once: Annotated[bool, typer.Option("--once", help="one pass, then e
             if a.settings.is_sqlite:
                 await mark_interrupted(a, utcnow())
             await reconcile_unknown(a, channels)
-            dispatcher = Dispatcher(a, channels)
+            dispatcher = build_dispatcher(a, channels)
             while True:
                 stats = await dispatcher.tick()
                 if once:
-                    summary = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items()))
+                    summary = ", ".join(f"{k} {v}" for k, v in sorted(stats.steps.items()))
                     out.print(f"dispatched {stats.claimed} bundle(s)" + (f": {summary}" if summary else ""))
                     return
                 await asyncio.sleep(3)
@@ -100,19 +100,18 @@ def send_test(
     async def work(a: App) -> str:
         channels = build_channels(a.settings)
         try:
-            adapter = channels.adapter(channel, to)
-            if adapter is None:
-                raise ChannelError(f"no SMS route for {mask_address(channel, to)} (OUTREACH_SMS_ROUTES)")
             message = OutboundMessage(
                 message_id=new_id(), channel=channel, to=to,
                 body="【outreach-bot】测试消息:渠道配置正常。This is a test message.",
                 subject="outreach-bot 测试邮件 / test message")
-            result = await adapter.send(message)
+            result = await send_direct(channels, message)
             async with a.sessions() as s:
                 events.record(s, "channel.test", f"test {channel} message to {mask_address(channel, to)}: "
                               f"{result.status}", channel=channel, actor="cli")
                 await s.commit()
-            return f"{channel} via {adapter.name}: {result.status} (provider id {result.provider_id})"
+            via = channels.adapter(channel, to)
+            return (f"{channel} via {via.name if via else '?'}: {result.status} "
+                    f"(provider id {result.provider_id})")
         finally:
             await channels.close()
 

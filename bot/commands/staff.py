@@ -8,8 +8,14 @@ import typer
 
 from bot.bootstrap import App
 from bot.commands.common import out, read_stdin_secret, with_app
-from bot.domain.staff_rules import ROLES, needs_password
-from bot.service.staff import StaffError, add_staff, deactivate_staff, issue_token, revoke_token
+from bot.domain.access import ROLES, needs_password
+from bot.service.admin.staff import (
+    StaffError,
+    add_staff,
+    deactivate_staff,
+    issue_token,
+    revoke_token,
+)
 
 app = typer.Typer(help="Staff accounts, roles and API tokens.", no_args_is_help=True)
 

@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.bootstrap import App
 from bot.commands.common import EXIT_REJECTED, err, out, with_app
 from bot.db.models import Branch, Customer, Staff
-from bot.service import templates as svc
-from bot.service.message_vars import customer_variables, festival_display
+from bot.service.admin import templates as svc
+from bot.service.dispatch.variables import customer_variables, festival_display
 from message_templates import (
     BUNDLE,
     CHANNELS,

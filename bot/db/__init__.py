@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the engine, named locks and Alembic migrations."""

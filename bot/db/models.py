@@ -313,6 +313,9 @@ class EarlyStatus(SQLModel, table=True):
     provider_id: str = Field(primary_key=True, max_length=64)
     status: str = Field(max_length=16)
     error_code: str | None = None
+    # What the provider's adapter read into the report (the service knows no provider codes).
+    permanent_failure: bool = False
+    address_unusable: bool = False
     message_id: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
 

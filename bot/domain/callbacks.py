@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 PRIORITIES = ("P0", "P1", "P2", "P3")  # P0 most urgent
+OPEN_STATUSES = ("open", "claimed")  # a callback still to be worked
 
 
 @dataclass(frozen=True)

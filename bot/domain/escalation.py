@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from bot.domain.calendar import WorkingCalendar, add_wall_clock_hours
-
-CALLBACK_TYPE_KINDS = frozenset({"new_account", "dormancy", "asset_movement", "account_closed",
-                                 "rep_departure", "complaint_followup"})
-SERVICE_KINDS = frozenset({"asset_movement"})
+from bot.domain.kinds import CALLBACK_TYPE_KINDS, SERVICE_KINDS
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import TimeWindow, WorkingCalendar
+from bot.domain.kinds import (
+    ACTIVE_ONLY_KINDS,
+    CAP_COUNTED_KINDS,
+    DISCRETIONARY_KINDS,
+    GREETING_KINDS,
+    MARKETING_KINDS,
+    REPLY_EXPECTED_KINDS,
+    SERVICE_KINDS,
+)
 
 DORMANCY_DAYS = 180
 DORMANCY_REPLY_WORKING_DAYS = 2
@@ -21,27 +30,6 @@ DORMANCY_BACKFILL_DAYS = 30
 NEW_ACCOUNT_REPLY_WORKING_DAYS = 2
 NEW_ACCOUNT_SLA_WORKING_DAYS = 5
 CALLBACK_CAP_PER_QUARTER = 2
-
-# -- kinds -----------------------------------------------------------------
-MANDATORY_KINDS = frozenset(
-    {
-        "new_account",
-        "asset_movement",
-        "account_closed",
-        "rep_departure",
-        "complaint_followup",
-        "sampling",
-    }
-)
-DISCRETIONARY_KINDS = frozenset({"dormancy", "post_trade"})
-CAP_COUNTED_KINDS = MANDATORY_KINDS | DISCRETIONARY_KINDS
-GREETING_KINDS = frozenset({"holiday", "birthday"})
-MARKETING_KINDS = GREETING_KINDS | {"dormancy", "tier_care"}
-REPLY_EXPECTED_KINDS = frozenset({"new_account", "dormancy", "asset_movement"})
-ACTIVE_ONLY_KINDS = GREETING_KINDS | {"dormancy", "new_account", "post_trade", "tier_care"}
-BUNDLE_EXEMPT_KINDS = frozenset({"asset_movement"})  # service messages go on their own
-NEW_ACCOUNT_KEY = "new_account"
-
 
 # -- dates and dedupe keys ---------------------------------------------------
 def birthday_greeting_date(birthday: date, year: int) -> date:
@@ -304,7 +292,7 @@ class Bundle:
 
 def is_bundled(kind: str) -> bool:
     """Service messages (asset movement) go on their own; proactive touches are bundled."""
-    return kind not in BUNDLE_EXEMPT_KINDS
+    return kind not in SERVICE_KINDS
 
 
 def build_bundle(day: date, members: Sequence[BundleMember]) -> Bundle:

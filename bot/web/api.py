@@ -9,16 +9,17 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field, field_validator
 
 from bot.db.models import Customer, utcnow
-from bot.service.customers import customer_view
-from bot.service.queue import (
-    Outcome,
+from bot.service.callbacks.errors import (
+    BadOutcome,
+    NotAllowed,
+    NotFound,
+    NotHeld,
     QueueError,
-    claim_next,
-    queue_view,
-    record_outcome,
-    release,
-    still_working,
+    TooManyHeld,
 )
+from bot.service.callbacks.outcomes import CallOutcome, record_outcome
+from bot.service.callbacks.queue import claim_next, queue_view, release, still_working
+from bot.service.customers.view import customer_view
 from bot.web.auth import Ctx, CurrentStaff, not_own_customer, readable_branch
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -56,8 +57,14 @@ class OutcomeIn(BaseModel):
 CallbackId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+#: HTTP status of each queue refusal, by type.
+QUEUE_STATUS: dict[type[QueueError], int] = {
+    NotFound: 403, NotAllowed: 403, NotHeld: 409, TooManyHeld: 409, BadOutcome: 422}
+
+
 def _refused(exc: QueueError) -> HTTPException:
-    return HTTPException(409 if "not held" in str(exc) or "at most" in str(exc) else 403, str(exc))
+    status = next((code for kind, code in QUEUE_STATUS.items() if isinstance(exc, kind)), 403)
+    return HTTPException(status, str(exc))
 
 
 @router.get("/callbacks")
@@ -108,11 +115,10 @@ async def outcome(callback_id: CallbackId, body: OutcomeIn, staff: CurrentStaff,
     """Record the call and move the callback on."""
     async with ctx.app.sessions() as s:
         try:
-            callback = await record_outcome(s, callback_id, staff, Outcome(**body.model_dump()),
-                                            ctx.app.settings)
+            callback = await record_outcome(s, callback_id, staff,
+                                            CallOutcome(**body.model_dump()), ctx.app.settings)
         except QueueError as exc:
-            code = 422 if "requires" in str(exc) or "choose one" in str(exc) or "needs" in str(exc) else None
-            raise (HTTPException(code, str(exc)) if code else _refused(exc)) from exc
+            raise _refused(exc) from exc
         await s.commit()
         return {"callback_id": callback.id, "status": callback.status}
 

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.bootstrap import App
-from bot.service.channel_registry import Channels
 from bot.web import api, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
+from channels.registry import Channels
 
 
 def create_app(app: App, channels: Channels | None = None) -> FastAPI:

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for /api/v1: one dependency, role and branch checks here."""
+"""Bearer-token authentication for /api/v1: one dependency; the role and branch rules
+themselves are `bot.domain.access`, turned into 401/403 here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from bot.db.models import Customer, Staff
-from bot.service.staff import staff_for_token
+from bot.domain.access import branch_scope, own_customer_refusal
+from bot.service.admin.staff import staff_for_token
 from bot.web.deps import WebContext, context
 
 Ctx = Annotated[WebContext, Depends(context)]
@@ -30,18 +32,16 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
 def readable_branch(staff: Staff, branch: str | None) -> str | None:
-    """Which branch a user may read: their own for branch roles, any for head office."""
-    if staff.is_sales or staff.role in ("sales", "system"):
-        raise HTTPException(403, "sales staff cannot read callback work (独立性原则)")
-    if staff.role in ("agent", "branch_admin") or (staff.role == "compliance" and staff.branch_code):
-        if branch not in (None, staff.branch_code):
-            raise HTTPException(403, f"{staff.username} works for branch {staff.branch_code}")
-        return staff.branch_code
-    return branch
+    """Which branch a user may read (403 otherwise): their own for branch roles, any for
+    head office; never for sales staff (独立性原则)."""
+    scope, refusal = branch_scope(staff, branch)
+    if refusal:
+        raise HTTPException(403, refusal)
+    return scope
 
 
 def not_own_customer(staff: Staff, customer: Customer) -> None:
     """Nobody looks up callback results of a customer whose sales_rep they are (独立性原则)."""
-    if customer.sales_rep and customer.sales_rep == staff.username:
-        raise HTTPException(403, f"{staff.username} is this customer's sales rep: "
-                                 "independence rule (独立性原则)")
+    refusal = own_customer_refusal(staff, customer.sales_rep)
+    if refusal:
+        raise HTTPException(403, refusal)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
-from bot.bootstrap import App
-from bot.service.channel_registry import Channels, build_channels
-from bot.service.inbound import InboundProcessor
-from bot.service.spool import Spool
+from bot.bootstrap import App, build_channels, build_inbound
+from bot.service.inbound.processor import InboundProcessor
+from bot.service.inbound.spool import Spool
+from channels.registry import Channels
 
 
 @dataclass
@@ -24,7 +24,7 @@ class WebContext:
     spool: Spool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.processor = InboundProcessor(self.app.sessions, self.app.settings, self.channels)
+        self.processor = build_inbound(self.app, self.channels)
         self.spool = Spool(self.app.settings.spool_dir)
 
     def channels(self) -> Channels:

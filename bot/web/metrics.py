@@ -16,13 +16,14 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Bundle, Callback, Message, utcnow
+from bot.domain.callbacks import OPEN_STATUSES
+from bot.service.dispatch.channel_state import channel_states
 from bot.web.deps import context
-from bot.web.health import channel_states
 
 router = APIRouter()
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CHANNEL_STATES = ("ok", "degraded", "log", "paused")
-OPEN_CALLBACKS = ("open", "claimed")
+
 
 
 class _Histogram:
@@ -71,7 +72,6 @@ def _family(name: str, kind: str, help_: str, samples: Iterable[str]) -> list[st
 
 async def render(session: AsyncSession, request: Request) -> str:
     """The whole exposition; one query per family."""
-    settings = context(request).app.settings
     conn = await session.connection()
     now = utcnow()
     m = Message.__table__  # type: ignore[attr-defined]
@@ -85,13 +85,13 @@ async def render(session: AsyncSession, request: Request) -> str:
         b.c.status == "planned", b.c.due_at <= now))).scalar_one()
     callbacks = (await conn.execute(
         sa.select(c.c.priority, c.c.status, sa.func.count())
-        .where(c.c.status.in_(OPEN_CALLBACKS))
+        .where(c.c.status.in_(OPEN_STATUSES))
         .group_by(c.c.priority, c.c.status).order_by(c.c.priority, c.c.status))).all()
     breaches = (await conn.execute(
         sa.select(c.c.priority, sa.func.count())
-        .where(c.c.status.in_(OPEN_CALLBACKS), c.c.sla_due_at < now)
+        .where(c.c.status.in_(OPEN_STATUSES), c.c.sla_due_at < now)
         .group_by(c.c.priority).order_by(c.c.priority))).all()
-    states = await channel_states(session, settings)
+    states = await channel_states(session, context(request).channels())
     lines: list[str] = []
     lines += _family("outreach_messages", "gauge", "Messages by channel, direction and status.",
                      (f"outreach_messages{_labels(channel=ch, direction=d, status=st)} {n}"

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.service import tokens
 from bot.web.deps import context
-from bot.web.unsubscribe import _page
+from bot.web.unsubscribe import page
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ async def telegram_link(token: str, request: Request) -> Response:
     async with ctx.app.sessions() as s:
         found = await tokens.resolve(s, token, "telegram")
     if found is None or found.used_at is not None or not settings.telegram_bot_username:
-        return _page("链接已失效 / Link expired",
+        return page("链接已失效 / Link expired",
                      "<p>此链接已失效或已使用，请联系您的营业部获取新的链接。</p>"
                      '<p class="en">This link has expired or was already used; please ask your '
                      "branch for a new one.</p>", 404)

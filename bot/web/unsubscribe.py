@@ -15,7 +15,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from bot.db.models import Customer
-from bot.service import keywords, tokens
+from bot.service import tokens
+from bot.service.customers.consent import withdraw_consent
+from bot.service.inbound.texts import branch_info
 from bot.web.deps import context, read_limited
 
 log = logging.getLogger("outreach.unsubscribe")
@@ -35,14 +37,14 @@ line-height:1.6;color:#222}} .en{{color:#555}} button{{font-size:1rem;padding:.6
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status,
                         headers=_HEADERS)
 
 
 def _confirm_page(branch: str) -> HTMLResponse:
     name = html.escape(branch)
-    return _page("退订营销信息 / Unsubscribe", f"""<h1>退订营销信息</h1>
+    return page("退订营销信息 / Unsubscribe", f"""<h1>退订营销信息</h1>
 <p>点击下方按钮后，您将不再收到{name}的问候与营销信息（短信、邮件、Telegram 均停止）。账户与交易相关的服务通知不受影响。</p>
 <p class="en" lang="en">Unsubscribe: after you press the button you will no longer receive greetings
 or marketing messages from {name} on any channel. Service notices about your account continue.</p>
@@ -52,14 +54,14 @@ or marketing messages from {name} on any channel. Service notices about your acc
 
 def _done_page(branch: str) -> HTMLResponse:
     name = html.escape(branch)
-    return _page("已退订 / Unsubscribed", f"""<h1>您已退订</h1>
+    return page("已退订 / Unsubscribed", f"""<h1>您已退订</h1>
 <p>您将不再收到{name}的营销信息。如需恢复，请回复任意一条短信或 Telegram 消息“订阅”，或联系您的营业部。</p>
 <p class="en" lang="en">You have been unsubscribed from {name}'s marketing messages. To subscribe
 again, reply START to any of our SMS or Telegram messages, or contact your branch.</p>""")
 
 
 def _gone_page() -> HTMLResponse:
-    return _page("链接无效 / Link not valid", """<h1>链接无效或已过期</h1>
+    return page("链接无效 / Link not valid", """<h1>链接无效或已过期</h1>
 <p>抱歉，此退订链接无效或已过期，您的设置没有任何改变。如需退订，请回复“退订”或联系您的营业部。</p>
 <p class="en" lang="en">Sorry, this link is not valid or has expired; nothing was changed. To
 unsubscribe, reply STOP to our message or contact your branch.</p>""", 404)
@@ -72,7 +74,7 @@ async def _branch_name(request: Request, token_id: str) -> tuple[str, str] | Non
         if token is None:
             return None
         customer = await session.get(Customer, token.customer_id)
-        info = await keywords.branch_info(session, customer)
+        info = await branch_info(session, customer)
         return token.customer_id, info.name
 
 
@@ -90,15 +92,15 @@ async def unsubscribe(token_id: str, request: Request) -> HTMLResponse:
     try:
         await read_limited(request, app.settings.max_body_bytes)
     except HTTPException:
-        return _page("请求过大 / Too large", "<p>请求过大 / Request too large.</p>", 413)
+        return page("请求过大 / Too large", "<p>请求过大 / Request too large.</p>", 413)
     async with app.sessions() as session:
         token = await tokens.resolve(session, token_id, "unsubscribe")
         if token is None:
             return _gone_page()
-        changed = await keywords.withdraw_consent(
+        changed = await withdraw_consent(
             session, token.customer_id, source="unsubscribe", channel="email")
         customer = await session.get(Customer, token.customer_id)
-        info = await keywords.branch_info(session, customer)
+        info = await branch_info(session, customer)
         await session.commit()
     log.info("unsubscribe link used (%s)", "consent withdrawn" if changed else "already withdrawn")
     return _done_page(info.name)

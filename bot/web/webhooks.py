@@ -1,10 +1,10 @@
-"""Provider webhooks: Twilio inbound SMS and status callbacks, Telegram updates.
+"""Provider webhooks: Twilio inbound SMS and status reports, Telegram updates.
 
 Order of checks: unconfigured → 404, too big → 413, bad or missing signature →
 403 (nothing stored), then store and act. Sends that need the network
-(Telegram and email answers, answerCallbackQuery) run after the answer. Twilio does not
+(Telegram and email answers, answering a button press) run after the answer. Twilio does not
 retry a failed webhook: while the database is down its requests go to the spool
-(`bot.service.spool`) and are replayed by `replay_spooled` once it answers.
+(`bot.service.inbound.spool`) and are replayed by `replay_spooled` once it answers.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.db.models import utcnow
-from bot.service.delivery import handle_status
-from bot.service.spool import SpooledRequest, database_down, replay, spool_request
+from bot.service.dispatch.reports import handle_status
+from bot.service.inbound.spool import SpooledRequest, database_down, replay, spool_request
 from bot.web.deps import WebContext, context, read_limited
 from bot.web.metrics import count_webhook
 from channels.sms_twilio import (
@@ -92,14 +92,14 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
         await _spool(ctx, kept)
         return Response(twiml_empty(), media_type=TWIML)
     try:
-        outcome = await ctx.processor.handle(inbound)
+        handled = await ctx.processor.handle(inbound)
     except Exception as exc:
         _log_unstored(kept.route, exc)
         await _spool(ctx, kept)
         return Response(twiml_empty(), media_type=TWIML)
-    count_webhook("twilio_sms", "duplicate" if outcome.duplicate else "accepted")
-    background.add_task(ctx.processor.deliver, outcome)
-    body = twiml_message(outcome.twiml) if outcome.twiml else twiml_empty()
+    count_webhook("twilio_sms", "duplicate" if handled.duplicate else "accepted")
+    background.add_task(ctx.processor.deliver, handled)
+    body = twiml_message(handled.twiml) if handled.twiml else twiml_empty()
     return Response(body, media_type=TWIML)
 
 
@@ -121,23 +121,24 @@ async def _spool(ctx: WebContext, item: SpooledRequest) -> None:
 
 @router.post("/webhooks/twilio/status")
 async def twilio_status(request: Request) -> Response:
-    """Status callback; `?m=` names our message, so an early status is kept for it."""
+    """Twilio status report (its StatusCallback); `?m=` names our message, so an early
+    status is kept for it."""
     form = await _twilio_form(request, "twilio_status")
     try:
-        callback = parse_twilio_status(form)
+        report = parse_twilio_status(form)
     except ValueError:
         count_webhook("twilio_status", "bad_request")
-        raise HTTPException(400, "not a status callback") from None
+        raise HTTPException(400, "not a status report") from None
     our_id = request.query_params.get("m") or None
     ctx = context(request)
     try:
-        applied = await handle_status(ctx.app.sessions, "sms", callback.message_sid,
-                                      callback.update, our_id=our_id)
+        applied = await handle_status(ctx.app.sessions, "sms", report.message_sid,
+                                      report.update, our_id=our_id)
     except Exception as exc:
         _log_unstored("twilio_status", exc)
         await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
     else:
-        count_webhook("twilio_status", applied.outcome)
+        count_webhook("twilio_status", applied.result)
     return Response(twiml_empty(), media_type=TWIML)
 
 
@@ -147,14 +148,14 @@ async def replay_spooled(ctx: WebContext) -> int:
 
     async def handle(item: SpooledRequest) -> None:
         if item.route == "twilio_status":
-            callback = parse_twilio_status(item.form)
-            await handle_status(ctx.app.sessions, "sms", callback.message_sid, callback.update,
+            report = parse_twilio_status(item.form)
+            await handle_status(ctx.app.sessions, "sms", report.message_sid, report.update,
                                 our_id=item.our_id)
             return
         inbound = dataclasses.replace(parse_twilio_inbound(item.form),
                                       received_at=item.received_at)
-        outcome = await ctx.processor.handle(inbound, twiml=False)
-        await ctx.processor.deliver(outcome)
+        handled = await ctx.processor.handle(inbound, twiml=False)
+        await ctx.processor.deliver(handled)
 
     return await replay(ctx.spool, handle)
 
@@ -201,7 +202,7 @@ async def telegram(request: Request, background: BackgroundTasks) -> JSONRespons
     if inbound is None:
         count_webhook("telegram", "ignored")
         return JSONResponse({"ok": True})
-    outcome = await ctx.processor.handle(inbound)
-    count_webhook("telegram", "duplicate" if outcome.duplicate else "accepted")
-    background.add_task(ctx.processor.deliver, outcome)
+    handled = await ctx.processor.handle(inbound)
+    count_webhook("telegram", "duplicate" if handled.duplicate else "accepted")
+    background.add_task(ctx.processor.deliver, handled)
     return JSONResponse({"ok": True})

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 import uvicorn
 
-from bot.bootstrap import App, open_app
+from bot.bootstrap import App, build_channels, open_app
 from bot.db.models import Branch, Customer, EarlyStatus, Message
-from bot.service.channel_registry import Channels, build_channels
-from bot.service.delivery import apply_early_statuses
-from bot.service.runner import serve
+from bot.run.runner import serve
+from bot.service.dispatch.reports import apply_early_statuses
 from bot.settings import load_settings
 from bot.web.app import create_app
 from channels.base import OutboundMessage
+from channels.registry import Channels
 from tests.peers.mail import reply_mail
 from tests.peers.smtp_server import SmtpPeer
 from tests.peers.telegram_api import TelegramPeer

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.service.spool import database_down
+from bot.service.inbound.spool import database_down
 
 
 class DriverError(Exception):

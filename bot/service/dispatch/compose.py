@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Branch, Customer, Touch
 from bot.service import tokens
-from bot.service.message_vars import customer_variables
-from bot.service.templates import Slot, active_source
+from bot.service.admin.templates import Slot, active_source
+from bot.service.dispatch.variables import customer_variables
 from bot.settings import Settings
 from channels.base import OutboundMessage
 from message_templates import KINDS, RenderedMessage, render
@@ -76,7 +76,7 @@ async def compose(
     outbound = OutboundMessage(
         message_id=message_id, channel=channel, to=address, body=body,
         subject=rendered.subject, html=html,
-        buttons=tuple((b.label, b.callback_data) for b in rendered.buttons),
+        buttons=tuple((b.label, b.data) for b in rendered.buttons),
         reply_token=reply, bounce_token=bounce,
         list_unsubscribe_url=f"{base}/u/{unsubscribe}" if channel == "email" else None,
     )

@@ -3,9 +3,11 @@
 A message is recorded `sending` before the provider call, so a send cut off before its
 outcome was recorded is found and reconciled, never blindly repeated.
 
-This module is the batched happy path, kept apart so its few-transactions-per-tick shape
-stays visible: preparing a bundle lives in `prepare`, recording an accepted send in
-`record`, and everything that follows a failed send in `failover`.
+One path for every send, in rounds of a few transactions each: prepare the batch in one
+transaction (`prepare`), reserve its rate slots in one go and call the providers
+concurrently, record the accepted sends in one transaction (`record`) and each failure on
+its own (`failures`). A bundle whose channel failed for good goes round again at once, for
+the customer's next channel, through the same steps.
 """
 
 from __future__ import annotations
@@ -18,16 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from bot.bootstrap import App
-from bot.db.models import Bundle, Message, PauseFlag, utcnow
-from bot.service import pause as pause_flags
-from bot.service.channel_registry import Channels
+from bot.app import App
+from bot.db.models import Bundle, utcnow
+from bot.service.admin import pause as pause_flags
 from bot.service.dispatch.claim import claim, release_stale
-from bot.service.dispatch.failover import Failover
+from bot.service.dispatch.failures import Failures
 from bot.service.dispatch.lastlook import Held, hold_reason
-from bot.service.dispatch.preload import Preload, preload
+from bot.service.dispatch.preload import preload
 from bot.service.dispatch.prepare import Preparer, Send, release_in
 from bot.service.dispatch.ratelimit import reserve_many
 from bot.service.dispatch.reconcile import mark_interrupted
@@ -35,14 +34,17 @@ from bot.service.dispatch.record import record_accepted
 from channels.base import (
     ChannelError,
     ConfigurationError,
-    OutboundMessage,
     PermanentDeliveryError,
     SendResult,
     TransientDeliveryError,
 )
+from channels.registry import CHANNEL_NAMES, Channels
 
 log = logging.getLogger("outreach.dispatch")
-Outcome = SendResult | Exception | Held
+#: What one provider call came to: accepted, an error (as a value), or held back before it.
+CallResult = SendResult | Exception | Held
+#: Rounds per tick: the first send and one more per channel a bundle may fail over to.
+ROUNDS = len(CHANNEL_NAMES) + 2
 SEND_TIMEOUT = timedelta(minutes=2)
 MAINTENANCE_EVERY = 10  # ticks between looks for interrupted sends and stale claims
 
@@ -52,10 +54,10 @@ class TickStats:
     """What one dispatch pass did."""
 
     claimed: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, int] = field(default_factory=dict)  # what each bundle came to
 
-    def add(self, outcome: str) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+    def add(self, step: str) -> None:
+        self.steps[step] = self.steps.get(step, 0) + 1
 
 
 class Dispatcher:
@@ -68,12 +70,12 @@ class Dispatcher:
         self.batch = batch or self.settings.dispatch_concurrency * 4
         self.on_latency: Callable[[str, float], None] | None = None
         self._ticks = 0
-        self._preparer = Preparer(self.settings, channels, clock)
-        self._failover = Failover(app, clock, self._preparer, self._call)
+        self.preparer = Preparer(self.settings, channels, clock)
+        self._failures = Failures(app, clock)
 
     async def tick(self) -> TickStats:
-        """Claim what is due, prepare the batch in one transaction, send it concurrently,
-        record the results in one transaction; failures take the per-bundle path."""
+        """Claim what is due and send it; a bundle whose channel failed for good goes round
+        again for its next channel within the same tick."""
         now = self.clock()
         self._ticks += 1
         if self._ticks % MAINTENANCE_EVERY == 1:
@@ -81,16 +83,15 @@ class Dispatcher:
             await release_stale(self.app.engine, now, SEND_TIMEOUT)
         ids = await claim(self.app.engine, now, self.batch)
         stats = TickStats(claimed=len(ids))
-        if not ids:
-            return stats
-        sends = await self._prepare_batch(ids, now, stats)
-        results = await self._send_batch(sends)
-        await self._record_batch(results, stats)
+        for _ in range(ROUNDS):
+            if not ids:
+                return stats
+            sends = await self._prepare_batch(ids, self.clock(), stats)
+            results = await self._send_batch(sends)
+            ids = await self._record_batch(results, stats)
+        for _ in ids:  # still failing over after every round: the stale-claim sweep frees it
+            stats.add("released")
         return stats
-
-    async def process(self, bundle_id: int) -> str:
-        """One bundle on its own, through its channels in order (see `failover`)."""
-        return await self._failover.process(bundle_id)
 
     async def _prepare_batch(self, ids: list[int], now: datetime, stats: TickStats) -> list[Send]:
         """One transaction for the whole batch (no per-bundle flushes). A bundle that raises
@@ -102,7 +103,7 @@ class Dispatcher:
             steps: list[str] = []
             for bundle_id in ids:
                 try:
-                    step, send = await self._preparer.prepare_loop(s, bundle_id, now, pauses, pre)
+                    step, send = await self.preparer.prepare_loop(s, bundle_id, now, pauses, pre)
                 except Exception:
                     log.exception("bundle %s: dispatch failed; it will be retried", bundle_id)
                     await s.rollback()
@@ -119,7 +120,7 @@ class Dispatcher:
             stats.add(step)
         return sends
 
-    async def _send_batch(self, sends: list[Send]) -> list[tuple[Send, Outcome]]:
+    async def _send_batch(self, sends: list[Send]) -> list[tuple[Send, CallResult]]:
         """Call the providers at DISPATCH_CONCURRENCY, each send at its reserved rate slot.
         Once a channel has failed CIRCUIT_FAILURES times in this batch, its other sends are
         held back (the circuit will be degraded) rather than all failing the same way."""
@@ -130,24 +131,24 @@ class Dispatcher:
         gate = asyncio.Semaphore(self.settings.dispatch_concurrency)
         failing: dict[str, int] = {}
 
-        async def one(send: Send, slot: datetime) -> tuple[Send, Outcome]:
+        async def one(send: Send, slot: datetime) -> tuple[Send, CallResult]:
             async with gate:
                 delay = (slot - utcnow()).total_seconds()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 if failing.get(send.channel, 0) >= self.settings.circuit_failures and not send.probe:
                     return send, Held("waiting_degraded")
-                outcome = await self._call(send)
-                if isinstance(outcome, SendResult):
+                result = await self._call(send)
+                if isinstance(result, SendResult):
                     failing[send.channel] = 0
-                elif isinstance(outcome, TransientDeliveryError):
+                elif isinstance(result, TransientDeliveryError):
                     failing[send.channel] = failing.get(send.channel, 0) + 1
-                return send, outcome
+                return send, result
 
         ordered = [(x, slots[x.sender].pop(0)) for x in sends]
         return list(await asyncio.gather(*(one(x, slot) for x, slot in ordered)))
 
-    async def _call(self, send: Send) -> Outcome:
+    async def _call(self, send: Send) -> CallResult:
         """The provider call, after a last look if the send waited (`lastlook`). A failure comes
         back as a value, so one send never sinks the batch. Our own setup being wrong sent
         nothing: retried like a transient error and counted by the circuit, so the channel
@@ -180,10 +181,10 @@ class Dispatcher:
             if self.on_latency:
                 self.on_latency(send.channel, time.perf_counter() - started)
 
-    async def _record_batch(self, results: list[tuple[Send, Outcome]],
-                            stats: TickStats) -> None:
-        """Accepted sends are recorded together in one transaction; each failure is handed to
-        the per-bundle failover path, which goes straight on to the next channel if it can."""
+    async def _record_batch(self, results: list[tuple[Send, CallResult]],
+                            stats: TickStats) -> list[int]:
+        """Accepted sends are recorded together in one transaction, each failure on its own.
+        Returns the bundles to prepare again now, for their next channel."""
         now = self.clock()
         ok = [(x, r) for x, r in results if isinstance(r, SendResult)]
         if ok:
@@ -192,21 +193,27 @@ class Dispatcher:
                 await s.commit()
             for _ in ok:
                 stats.add("sent")
-        for send, outcome in results:
-            if isinstance(outcome, SendResult):
+        again: list[int] = []
+        for send, result in results:
+            if isinstance(result, SendResult):
                 continue
             try:
-                if isinstance(outcome, Held):
-                    stats.add(await self._failover.held(send, outcome.reason))
+                if isinstance(result, Held):
+                    stats.add(await self._failures.held(send, result.reason))
                     continue
-                step = await self._failover.failed(send, outcome)
-                stats.add(await self.process(send.bundle_id) if step == "next" else step)
+                step = await self._failures.failed(send, result)
             except Exception:
                 # One bundle's trouble must not leave the batch's other failures unrecorded:
                 # left `sending` they would pass for interrupted sends and never go again.
                 log.exception("bundle %s: handling a failed send failed; reconciled later",
                               send.bundle_id)
                 stats.add("error")
+                continue
+            if step == "next":
+                again.append(send.bundle_id)
+            else:
+                stats.add(step)
+        return again
 
     async def _release(self, bundle_id: int, at: datetime | None) -> None:
         """In a transaction of its own: the batch's was rolled back."""
@@ -216,12 +223,3 @@ class Dispatcher:
                 release_in(bundle, at, self.clock())
                 s.add(bundle)
                 await s.commit()
-
-    # Kept for callers that prepare or rebuild one message by hand (tests, diagnostics).
-
-    async def _prepare(self, s: AsyncSession, bundle_id: int, now: datetime,
-                       pauses: list[PauseFlag], pre: Preload) -> tuple[str, Send | None]:
-        return await self._preparer.prepare(s, bundle_id, now, pauses, pre)
-
-    async def _rebuild(self, s: AsyncSession, message: Message) -> OutboundMessage:
-        return await self._preparer.rebuild(s, message)

@@ -14,10 +14,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.bootstrap import App
+from bot.app import App
 from bot.db.models import Branch, Customer, Message
-from bot.service import pause as pause_flags
-from bot.service.customers import effective_consent
+from bot.service.admin import pause as pause_flags
+from bot.service.customers.consent import effective_consent
 from bot.service.dispatch.prepare import Send
 
 #: A send that starts this soon after preparing is still within the tick that checked it.

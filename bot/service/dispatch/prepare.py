@@ -19,22 +19,17 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Bundle, Customer, LinkToken, Message, PauseFlag, Touch
-from bot.domain.rules import (
-    ACTIVE_ONLY_KINDS,
-    MARKETING_KINDS,
-    birthday_greeting_date,
-    parse_window,
-    window_bounds_utc,
-)
-from bot.service import pause as pause_flags
-from bot.service.channel_registry import CHANNEL_NAMES, Channels
-from bot.service.customers import effective_consent
-from bot.service.dispatch import circuit, outcomes
+from bot.domain.kinds import ACTIVE_ONLY_KINDS, MARKETING_KINDS
+from bot.domain.rules import birthday_greeting_date, parse_window, window_bounds_utc
+from bot.service.admin import pause as pause_flags
+from bot.service.customers.consent import effective_consent
+from bot.service.dispatch import circuit, steps
 from bot.service.dispatch.compose import compose
 from bot.service.dispatch.preload import ADDRESS, Preload
 from bot.service.tokens import new_id
 from bot.settings import Settings
 from channels.base import Channel, OutboundMessage, SendResult
+from channels.registry import CHANNEL_NAMES, Channels
 
 log = logging.getLogger("outreach.dispatch")
 
@@ -122,7 +117,7 @@ class Preparer:
             if reason is None and touch.kind in MARKETING_KINDS and not consent:
                 reason = "no_consent_at_send"
             if reason is not None:
-                outcomes.set_members([touch], "suppressed", now, reason)
+                steps.set_members([touch], "suppressed", now, reason)
                 s.add(touch)
                 reasons.append(reason)
         members = [t for t in members if t.status != "suppressed"]
@@ -148,7 +143,7 @@ class Preparer:
             choice = self._choose(customer, messages, pre.unusable)
             if choice is None:
                 # Every channel tried: callback touches go to a person, the rest end failed.
-                await outcomes.exhausted(s, bundle, customer, members, self.channels.all_log(), now)
+                await steps.exhausted(s, bundle, customer, members, self.channels.all_log(), now)
                 return bundle.status, None
             channel, address = choice
         adapter = self.channels.adapter(channel, address)
@@ -193,7 +188,7 @@ class Preparer:
             # Log mode: recorded, not delivered; the next channel is tried.
             await self._finish_log(s, message, adapter, outbound)
             return "next", None
-        outcomes.set_members(members, "sending", now)
+        steps.set_members(members, "sending", now)
         for touch in members:
             s.add(touch)
         sender, rate = self._sender(channel, adapter.name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -44,11 +43,3 @@ async def reserve_many(engine: AsyncEngine, sender: str, per_second: float, coun
                 return [first + interval * i for i in range(slots)]
         now = None
     raise RuntimeError(f"rate limit {sender}: too much contention")
-
-
-async def wait_for_slot(engine: AsyncEngine, sender: str, per_second: float) -> None:
-    """Reserve a slot and sleep until it comes."""
-    slot = await reserve(engine, sender, per_second)
-    delay = (slot - utcnow()).total_seconds()
-    if delay > 0:
-        await asyncio.sleep(delay)

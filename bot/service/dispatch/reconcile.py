@@ -11,16 +11,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.bootstrap import App
+from bot.app import App
 from bot.db.models import Bundle, Customer, EarlyStatus, Message, Touch, utcnow
+from bot.domain.kinds import SERVICE_KINDS
 from bot.service import events
-from bot.service.channel_registry import Channels
-from channels.base import status_from_twilio
+from bot.service.dispatch.reports import apply_early_statuses, apply_update, settle_as_sent
+from channels.base import ListsSent
+from channels.registry import Channels
 
 log = logging.getLogger("outreach.reconcile")
-AT_LEAST_ONCE_KINDS = frozenset({"asset_movement"})  # service messages
 
 
 async def mark_interrupted(app: App, older_than: datetime) -> int:
@@ -39,7 +39,7 @@ async def mark_interrupted(app: App, older_than: datetime) -> int:
                 continue
             bundle = await s.get(Bundle, message.bundle_id)
             members = (await s.exec(select(Touch).where(Touch.bundle_id == message.bundle_id))).all()
-            if members and all(t.kind in AT_LEAST_ONCE_KINDS for t in members) and bundle:
+            if members and all(t.kind in SERVICE_KINDS for t in members) and bundle:
                 bundle.status, bundle.next_attempt_at = "planned", None  # at least once
                 for touch in members:
                     touch.status = "planned"
@@ -61,73 +61,45 @@ async def mark_interrupted(app: App, older_than: datetime) -> int:
 
 
 async def reconcile_unknown(app: App, channels: Channels) -> int:
-    """Ask Twilio what happened to `unknown` SMS: a match by recipient, body and creation
-    time settles it; otherwise it stays unknown (never resent)."""
+    """Ask providers that can list what they received (`ListsSent`) about `unknown` sends:
+    a match by recipient, body and creation time settles it as sent; otherwise it stays
+    unknown (never resent)."""
     settled = 0
     async with app.sessions() as s:
         unknown = (await s.exec(select(Message).where(
-            Message.status == "unknown", Message.channel == "sms", Message.direction == "out",
+            Message.status == "unknown", Message.direction == "out",
             col(Message.provider_id).is_(None)))).all()
         for message in unknown:
-            adapter = channels.adapter("sms", message.address)
-            lister = getattr(adapter, "list_messages", None)
-            if lister is None:
-                continue
+            adapter = channels.adapter(message.channel, message.address)
+            if not isinstance(adapter, ListsSent):
+                continue  # SMTP and Telegram cannot tell: the message stays unknown
             try:
-                found = await lister(message.address, message.created_at - timedelta(days=1))
+                found = await adapter.list_sent(message.address,
+                                                message.created_at - timedelta(days=1))
             except Exception:  # provider still down: try again on the next pass
                 log.warning("reconcile %s: provider not reachable", message.id)
                 continue
             match = next((m for m in found if m.body == message.body
-                          and m.date_created >= message.created_at - timedelta(minutes=1)), None)
+                          and m.created_at >= message.created_at - timedelta(minutes=1)), None)
             if match is None:
                 continue
-            message.provider_id = match.sid
-            message.status = "queued"  # then moved by what Twilio says, as a callback would
-            message.updated_at = utcnow()
-            s.add(message)
-            if message.bundle_id is not None:
-                bundle = await s.get(Bundle, message.bundle_id)
-                if bundle is not None and bundle.status == "unknown":
-                    bundle.status = "sent"
-                    s.add(bundle)
-                for touch in (await s.exec(select(Touch).where(
-                        Touch.bundle_id == message.bundle_id, Touch.status == "unknown"))).all():
-                    touch.status = "sent"
-                    s.add(touch)
             customer = await s.get(Customer, message.customer_id) if message.customer_id else None
-            events.record(s, "message.reconciled", f"message {message.id} found at the provider",
-                          customer_id=message.customer_id,
-                          branch_code=customer.branch_code if customer else None,
-                          channel="sms", payload={"message_id": message.id, "provider_id": match.sid})
-            await s.flush()
-            await _apply_found_status(s, message, match.status, match.error_code)
+            await settle_as_sent(s, message, match.provider_id, "the provider's own list",
+                                 branch_code=customer.branch_code if customer else None)
+            # Its status at the provider, then any status kept early for it, applied the way
+            # a status report is (a permanent failure: address unusable, next channel).
+            if match.update is not None:
+                code = str(match.update.error_code) if match.update.error_code is not None else None
+                await apply_update(s, message, match.update, error_code=code)
+            await apply_early_statuses(s, message)
             settled += 1
         await s.commit()
     return settled
 
 
-async def _apply_found_status(s: AsyncSession, message: Message, status: str,
-                              error_code: int | None) -> None:
-    """Twilio's status for a reconciled send, then any status kept early for it, applied the
-    way a status callback is (a permanent failure: address unusable, next channel)."""
-    from bot.service.delivery import apply_early_statuses, apply_update
-
-    try:
-        update = status_from_twilio(status, error_code)
-    except ValueError:
-        update = None
-    if update is not None:
-        code = str(update.error_code) if update.error_code is not None else None
-        await apply_update(s, message, update, error_code=code)
-    await apply_early_statuses(s, message)
-
-
 async def apply_stranded_early(app: App) -> int:
     """Statuses kept early whose message has since recorded its provider id (a callback that
     lost the race with the dispatcher's commit): applied now. Returns how many messages."""
-    from bot.service.delivery import apply_early_statuses
-
     async with app.sessions() as s:
         stranded = (await s.exec(select(Message).join(EarlyStatus, sa.and_(
             EarlyStatus.channel == Message.channel,  # type: ignore[arg-type]

@@ -14,9 +14,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import EarlyStatus, Message, Touch
-from bot.service.dispatch import circuit, outcomes
+from bot.service.dispatch import circuit, steps
 from bot.service.dispatch.preload import Preload, preload
 from bot.service.dispatch.prepare import Send
+from bot.service.dispatch.reports import apply_early_statuses
 from bot.settings import Settings
 from channels.base import SendResult
 
@@ -39,7 +40,7 @@ async def record_accepted(s: AsyncSession, accepted: list[tuple[Send, SendResult
 async def record_sent(s: AsyncSession, send: Send, result: SendResult, now: datetime,
                       pre: Preload) -> None:
     """Record an accepted send in the caller's transaction. A send marked `unknown` while its
-    call was out (taken for interrupted) is settled: it went. One that a status callback has
+    call was out (taken for interrupted) is settled: it went. One that a status report has
     settled since is left alone (its status only moves forward)."""
     message = next(m for m in pre.messages[send.bundle_id] if m.id == send.message_id)
     if message.status not in ("sending", "unknown"):
@@ -54,14 +55,14 @@ async def record_sent(s: AsyncSession, send: Send, result: SendResult, now: date
     message.segments = result.segments or message.segments
     message.updated_at = now
     s.add(message)
-    outcomes.set_members(members, "sent", now)
+    steps.set_members(members, "sent", now)
     for touch in members:
         s.add(touch)
     if bundle.status in ("claimed", "unknown"):  # not one planned again to go at least once
         bundle.status, bundle.updated_at = "sent", now
         bundle.attempts += 1
         s.add(bundle)
-    outcomes.record_sent(s, send.customer_id, send.branch_code, message)
+    steps.record_sent(s, send.customer_id, send.branch_code, message)
 
 
 async def apply_early_batch(session: AsyncSession, messages: list[Message]) -> None:
@@ -75,13 +76,4 @@ async def apply_early_batch(session: AsyncSession, messages: list[Message]) -> N
     waiting = {e.provider_id for e in early} | {e.message_id for e in early}
     for message in messages:
         if message.provider_id in waiting or message.id in waiting:
-            await _apply_early(session, message)
-
-
-async def _apply_early(session: AsyncSession, message: Message) -> None:
-    """Statuses that arrived before the provider id was recorded (webhooks are fast)."""
-    try:
-        from bot.service.delivery import apply_early_statuses
-    except ImportError:  # the inbound side is not installed in this build
-        return
-    await apply_early_statuses(session, message)
+            await apply_early_statuses(session, message)

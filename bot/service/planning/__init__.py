@@ -1,1 +1,4 @@
-"""Touch planning: set-based SQL per rule, bundling, sweep and capacity."""
+"""Touch planning: set-based SQL per rule, bundling, the sweep (silence → callback) and capacity.
+
+May import `callbacks` and the shared service modules.
+"""

@@ -10,13 +10,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.db.models import Bundle
-from bot.domain.rules import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.domain.kinds import (
+    CALLBACK_TYPE_KINDS,
+    GREETING_KINDS,
+    MARKETING_KINDS,
+    REPLY_EXPECTED_KINDS,
+)
 from bot.service.planning.context import PlanContext
 from bot.service.planning.rules_sql import C, T
 from bot.service.planning.sqlbits import case_map, execute, insert_ignoring
 
 BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
-CALLBACK_KINDS = ("new_account", "dormancy")
 DEFAULT_REPLY_WORKING_DAYS = 2
 
 
@@ -52,7 +56,7 @@ async def bundle_day(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
     for group in ctx.groups:  # the due time moves with the day, in each branch's window
         in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
         await execute(session,
-            sa.update(T).where(loose, gone, in_group, T.c.kind.in_(CALLBACK_KINDS))
+            sa.update(T).where(loose, gone, in_group, T.c.kind.in_(sorted(CALLBACK_TYPE_KINDS)))
             .values(**moved_to(ctx, group, nxt)))
     waiting = (await execute(session, sa.select(sa.func.count()).select_from(T).where(loose))
                ).scalar_one()
@@ -130,6 +134,6 @@ async def tidy_loose(session: AsyncSession, ctx: PlanContext, dialect: str) -> N
     due = today if ctx.calendar.is_working_day(today) else ctx.calendar.next_working_day(today)
     for group in ctx.groups:
         in_group = sa.exists().where(C.c.id == T.c.customer_id, C.c.branch_code.in_(group.codes))
-        await execute(session, sa.update(T).where(stale, in_group, T.c.kind.in_(CALLBACK_KINDS))
+        await execute(session, sa.update(T).where(stale, in_group, T.c.kind.in_(sorted(CALLBACK_TYPE_KINDS)))
                       .values(**moved_to(ctx, group, due)))
     await bundle_day(session, ctx, dialect)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -11,11 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.calendars import build_working_calendar, lunar_to_solar
-from bot.db.models import Branch, CalendarDay
+from bot.calendars import lunar_to_solar
+from bot.db.models import Branch
 from bot.domain.calendar import TimeWindow, WorkingCalendar
-from bot.domain.festivals import Festival, branch_festivals, lunar_festival, solar_festival
+from bot.domain.festivals import Festival
 from bot.domain.rules import parse_window, window_bounds_utc
+from bot.service.calendar import festivals_from_json
 
 
 @dataclass(frozen=True)
@@ -36,30 +36,6 @@ class BranchGroup:
     def end_of_day(self, calendar: WorkingCalendar, day: date) -> datetime:
         """Deadlines end with the working hours of their day."""
         return calendar.end_of_working_day(day, self.timezone, self.working_hours)
-
-
-def festivals_from_json(raw: str | None) -> tuple[tuple[Festival, ...], dict[str, object]]:
-    """A branch's festival settings: on/off switches and its own festivals."""
-    data: dict[str, object] = json.loads(raw) if raw else {}
-    switches = dict(data.get("switches", {}))  # type: ignore[call-overload]
-    custom = []
-    for item in data.get("custom", []):  # type: ignore[attr-defined]
-        if item.get("lunar"):
-            month, day = (int(x) for x in item["lunar"].split("-"))
-            custom.append(lunar_festival(item["code"], item["name_zh"], item["name_en"], month, day,
-                                         enabled=item.get("enabled", True)))
-        else:
-            custom.append(solar_festival(item["code"], item["name_zh"], item["name_en"],
-                                         item["solar"], enabled=item.get("enabled", True)))
-    return branch_festivals(switches, custom), data
-
-
-async def load_calendar(
-    session: AsyncSession, on_warning: Callable[[str], None] | None = None
-) -> WorkingCalendar:
-    """The working-day calendar: the operator's imported table first, then the library."""
-    rows = (await session.exec(select(CalendarDay))).all()
-    return build_working_calendar({r.day: r.working for r in rows}, on_warning=on_warning)
 
 
 async def load_groups(session: AsyncSession) -> list[BranchGroup]:

@@ -14,8 +14,9 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from bot.db import engine
 from bot.db.models import Customer, PlanRun, Touch
 from bot.domain.festivals import greetings_due_on
+from bot.domain.kinds import CALLBACK_TYPE_KINDS
 from bot.domain.rules import birthday_key, holiday_key
-from bot.service.callbacks import open_or_join
+from bot.service.callbacks.opening import open_or_join
 from bot.service.planning import bundling, staging
 from bot.service.planning.context import BranchGroup, PlanContext
 from bot.service.planning.rules_sql import C, T, status_and_reason, touch_select
@@ -28,7 +29,6 @@ from bot.service.planning.sqlbits import (
 )
 from bot.settings import Settings
 
-CALLBACK_KINDS = ("new_account", "dormancy")
 PLANNER_WAIT_MS = 600_000  # SQLite: how long a planner waits for another to finish
 FRESH_STATISTICS_AFTER = 10_000  # PostgreSQL: touches written before statistics are refreshed
 
@@ -182,7 +182,7 @@ class Planner:
         """Callback-type touches that cannot be messaged go straight to a person."""
         rows = (await self.session.exec(
             select(Touch, Customer).join(Customer, col(Customer.id) == Touch.customer_id).where(
-                col(Touch.kind).in_(CALLBACK_KINDS),
+                col(Touch.kind).in_(sorted(CALLBACK_TYPE_KINDS)),
                 col(Touch.status).in_(("escalated", "no_channel")),
                 col(Touch.callback_id).is_(None),
             ).order_by(col(Touch.id)))).all()

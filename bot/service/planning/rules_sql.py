@@ -14,14 +14,14 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.db.models import AddressStatus, Branch, Customer, Touch
-from bot.domain.rules import (
+from bot.domain.kinds import (
     ACTIVE_ONLY_KINDS,
     CAP_COUNTED_KINDS,
     DISCRETIONARY_KINDS,
     GREETING_KINDS,
     MARKETING_KINDS,
-    quarter_start,
 )
+from bot.domain.rules import quarter_start
 
 C: sa.Table = Customer.__table__  # type: ignore[attr-defined]
 B: sa.Table = Branch.__table__  # type: ignore[attr-defined]

@@ -8,17 +8,12 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.bootstrap import App
+from bot.app import App
 from bot.db.models import PlanRun, Touch
+from bot.service.calendar import load_calendar
 from bot.service.planning.bundling import tidy_loose
 from bot.service.planning.capacity import estimate_capacity
-from bot.service.planning.context import (
-    PlanContext,
-    days_between,
-    load_calendar,
-    load_groups,
-    local_today,
-)
+from bot.service.planning.context import PlanContext, days_between, load_groups, local_today
 from bot.service.planning.planner import Planner, PlanResult
 from bot.service.planning.sqlbits import hold_planning_lock
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from bot.domain.rules import MARKETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.domain.kinds import MARKETING_KINDS, REPLY_EXPECTED_KINDS
 from bot.service.planning.rules_sql import TOUCH_COLUMNS, T
 from bot.service.planning.sqlbits import execute, insert_ignoring
 

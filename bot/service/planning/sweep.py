@@ -10,11 +10,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Customer, Touch
-from bot.domain.rules import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.domain.kinds import GREETING_KINDS, MARKETING_KINDS, REPLY_EXPECTED_KINDS
 from bot.service import events
-from bot.service.callbacks import open_or_join
+from bot.service.calendar import load_calendar
+from bot.service.callbacks.opening import open_or_join
 from bot.service.planning.bundling import BU, moved_to
-from bot.service.planning.context import BranchGroup, PlanContext, load_calendar, load_groups
+from bot.service.planning.context import BranchGroup, PlanContext, load_groups
 from bot.service.planning.rules_sql import C, T
 from bot.service.planning.sqlbits import execute, hold_planning_lock
 

@@ -243,7 +243,7 @@ async def test_receiver_reply_and_bounce(
     assert isinstance(third, InboundMessage) and third.reply_token == "NoSuchToken"
 
 
-async def test_receiver_refuses_other_domains_and_defers_on_callback_failure(
+async def test_receiver_refuses_other_domains_and_defers_when_storing_fails(
     receiver: tuple[int, list[InboundMessage | Bounce], InboundSmtpHandler],
 ) -> None:
     port, received, handler = receiver
@@ -260,7 +260,7 @@ async def test_receiver_refuses_other_domains_and_defers_on_callback_failure(
     async def broken(result: InboundMessage | Bounce) -> None:
         raise RuntimeError("database down")
 
-    handler.callback = broken
+    handler.on_mail = broken
     with pytest.raises(smtplib.SMTPDataError) as deferred:
         await asyncio.to_thread(
             _smtplib_send, port, "x@example.com", REPLY, reply_mail(to=REPLY, text="好")

@@ -157,7 +157,7 @@ async def test_wrong_token_is_configuration(telegram_peer: TelegramPeer) -> None
 async def test_answer_callback_set_webhook_and_polling(
     telegram_peer: TelegramPeer, channel: TelegramChannel
 ) -> None:
-    await channel.answer_callback("4000000001", text="已收到")
+    await channel.answer_button("4000000001", text="已收到")
     assert telegram_peer.answered[0]["callback_query_id"] == "4000000001"
     await channel.set_webhook("https://bot.example.com/webhooks/telegram", "s3cr3t")
     assert telegram_peer.webhook is not None
@@ -188,9 +188,9 @@ async def test_reply_and_button_press_thread_to_sent_message(
     assert text is not None and button is not None
     assert text.text == "明天上午可以" and text.reply_to_provider_id == sent.provider_id
     assert text.received_at.tzinfo is not None and text.provider_id.startswith(f"{CHAT}:")
-    assert button.callback_data == "call_me" and button.text == "请回电"
+    assert button.button_data == "call_me" and button.text == "请回电"
     assert button.reply_to_provider_id == sent.provider_id
-    assert button.callback_query_id == press["callback_query"]["id"]
+    assert button.button_query_id == press["callback_query"]["id"]
 
 
 @pytest.mark.parametrize(

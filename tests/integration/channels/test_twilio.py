@@ -15,13 +15,13 @@ from channels.base import (
     PermanentDeliveryError,
     RecipientOptedOut,
     TransientDeliveryError,
-    status_from_twilio,
 )
 from channels.sms_twilio import (
     TwilioConfig,
     TwilioSmsChannel,
     parse_twilio_inbound,
     parse_twilio_status,
+    status_from_twilio,
     twiml_empty,
     twiml_message,
     verify_twilio_signature,

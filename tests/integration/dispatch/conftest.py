@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.bootstrap import App, open_app
-from bot.service.channel_registry import Channels, build_channels
+from bot.bootstrap import App, build_channels, open_app
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.settings import load_settings
+from channels.registry import Channels
 from tests.integration.planning.helpers import at, plan, seed
 from tests.peers.smtp_server import SmtpPeer
 from tests.peers.telegram_api import TelegramPeer

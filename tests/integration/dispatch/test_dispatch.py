@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.db.models import AddressStatus, Bundle, Callback, Customer, Message, Touch
-from bot.service.pause import pause, resume
+from bot.service.admin.pause import pause, resume
 from tests.integration.dispatch.conftest import Rig, planned
 
 
@@ -19,7 +19,7 @@ async def prepare_only(rig: Rig, dispatcher: object, bundle_id: int) -> tuple[st
         from bot.service.dispatch.preload import preload
 
         pre = await preload(s, [bundle_id])
-        result = await dispatcher._prepare(s, bundle_id, rig.clock.now, [], pre)  # type: ignore[attr-defined]
+        result = await dispatcher.preparer.prepare(s, bundle_id, rig.clock.now, [], pre)  # type: ignore[attr-defined]
         await s.commit()
     return result
 
@@ -32,7 +32,7 @@ async def rows(rig: Rig, model: type) -> list:
 async def test_sms_happy_path(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567"})
     stats = await rig.tick()
-    assert stats.outcomes == {"sent": 1}
+    assert stats.steps == {"sent": 1}
     (sent,) = rig.twilio.messages
     assert sent["to"] == "+85291234567" and sent["body"].startswith("【华东证券】")
     (message,) = await rows(rig, Message)
@@ -47,14 +47,14 @@ async def test_sms_happy_path(rig: Rig) -> None:
 async def test_429_then_success_sends_once(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567"})
     rig.twilio.fail_next(1, 429, code=20429, retry_after="7")
-    assert (await rig.tick()).outcomes == {"retry": 1}
+    assert (await rig.tick()).steps == {"retry": 1}
     (bundle,) = await rows(rig, Bundle)
     assert bundle.next_attempt_at is not None
     assert (bundle.next_attempt_at - rig.clock.now).total_seconds() >= 7  # Retry-After honoured
     rig.clock.advance(3)
     assert (await rig.tick()).claimed == 0
     rig.clock.advance(30)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     assert len(rig.twilio.messages) == 1
     (message,) = await rows(rig, Message)
     assert message.attempts == 2 and message.status == "queued"
@@ -63,7 +63,7 @@ async def test_429_then_success_sends_once(rig: Rig) -> None:
 async def test_permanent_failure_moves_to_the_next_channel(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     rig.twilio.opted_out.add("+85291234567")
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.channel, sms.status, sms.error_code) == ("sms", "failed", "21610")
     assert (email.channel, email.status) == ("email", "sent")
@@ -76,7 +76,7 @@ async def test_permanent_failure_moves_to_the_next_channel(rig: Rig) -> None:
 async def test_every_channel_failing_goes_to_a_person(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567", "channels": "sms"})
     rig.twilio.landlines.add("+85291234567")
-    assert (await rig.tick()).outcomes == {"failed": 1}
+    assert (await rig.tick()).steps == {"failed": 1}
     (touch,) = await rows(rig, Touch)
     (callback,) = await rows(rig, Callback)
     assert touch.status == "escalated" and touch.callback_id == callback.id
@@ -85,7 +85,7 @@ async def test_every_channel_failing_goes_to_a_person(rig: Rig) -> None:
 
 async def test_telegram_message_carries_buttons(rig: Rig) -> None:
     await planned(rig, {"phone": None, "telegram_chat_id": "555123456", "channels": "telegram"})
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     (sent,) = rig.telegram.sent
     labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
     assert "请回电" in labels or any("回电" in label for label in labels)
@@ -97,7 +97,7 @@ async def test_pause_stops_sending_within_a_tick(rig: Rig) -> None:
         await pause(s, None, "sms", "test")
         await s.commit()
     stats = await rig.tick()
-    assert stats.outcomes == {"paused": 1} and rig.twilio.messages == []
+    assert stats.steps == {"paused": 1} and rig.twilio.messages == []
     async with rig.app.sessions() as s:
         await pause(s, None, None, "test")
         await resume(s, None, "sms", "test")
@@ -107,7 +107,7 @@ async def test_pause_stops_sending_within_a_tick(rig: Rig) -> None:
     async with rig.app.sessions() as s:
         await resume(s, None, None, "test")
         await s.commit()
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ async def test_unknown_send_found_at_the_provider_is_settled(rig: Rig) -> None:
     async with rig.app.sessions() as s:
         message = await s.get(Message, send.message_id)
         assert message is not None
-        outbound = await dispatcher._rebuild(s, message)
+        outbound = await dispatcher.preparer.rebuild(s, message)  # type: ignore[attr-defined]
     await rig.channels.adapter("sms", "+85291234567").send(outbound)  # type: ignore[union-attr]
     rig.clock.advance(180)
     await rig.tick()
@@ -175,7 +175,7 @@ async def test_one_broken_bundle_does_not_stop_the_batch(rig: Rig) -> None:
     await planned(rig, {"id": "C1", "phone": "+85291234561"}, {"id": "C2", "phone": "+85291234562",
                                                                "locale": "fr"})
     stats = await rig.tick()
-    assert stats.outcomes == {"sent": 1, "error": 1}
+    assert stats.steps == {"sent": 1, "error": 1}
     assert [m["to"] for m in rig.twilio.messages] == ["+85291234561"]
     broken = next(b for b in await rows(rig, Bundle) if b.customer_id == "C2")
     assert broken.status == "planned" and broken.next_attempt_at is not None
@@ -185,9 +185,9 @@ async def test_one_broken_bundle_does_not_stop_the_batch(rig: Rig) -> None:
 async def test_transient_failures_up_to_the_limit_then_next_channel(rig: Rig) -> None:
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     rig.twilio.fail_next(2, 503)
-    assert (await rig.tick()).outcomes == {"retry": 1}
+    assert (await rig.tick()).steps == {"retry": 1}
     rig.clock.advance(60)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.channel, sms.status, sms.attempts) == ("sms", "failed", 2)
     assert (email.channel, email.status) == ("email", "sent")
@@ -195,8 +195,8 @@ async def test_transient_failures_up_to_the_limit_then_next_channel(rig: Rig) ->
 
 
 async def test_later_permanent_status_sends_on_the_next_channel(rig: Rig) -> None:
-    from bot.service.delivery import handle_status
-    from channels.base import status_from_twilio
+    from bot.service.dispatch.reports import handle_status
+    from channels.sms_twilio import status_from_twilio
 
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     await rig.tick()
@@ -204,7 +204,7 @@ async def test_later_permanent_status_sends_on_the_next_channel(rig: Rig) -> Non
     await handle_status(rig.app.sessions, "sms", sms.provider_id or "",
                         status_from_twilio("undelivered", "30005"), our_id=sms.id)
     rig.clock.advance(5)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.status, email.channel, email.status) == ("failed", "email", "sent")
     async with rig.app.sessions() as s:
@@ -212,8 +212,8 @@ async def test_later_permanent_status_sends_on_the_next_channel(rig: Rig) -> Non
 
 
 async def test_status_callback_at_our_id_settles_an_unknown_send(rig: Rig) -> None:
-    from bot.service.delivery import handle_status
-    from channels.base import status_from_twilio
+    from bot.service.dispatch.reports import handle_status
+    from channels.sms_twilio import status_from_twilio
 
     await planned(rig, {"phone": "+85291234567"})
     from bot.service.dispatch.claim import claim
@@ -252,13 +252,13 @@ async def test_a_failure_handling_one_failed_send_leaves_the_others_handled(rig:
     rig.twilio.fail_next(1, 400, code=21610)  # the first request: C1, for good
     rig.twilio.fail_next(1, 503)  # the second: C2, for now
     stats = await rig.tick()
-    assert stats.outcomes == {"error": 1, "retry": 1}
+    assert stats.steps == {"error": 1, "retry": 1}
     by_customer = {m.customer_id: m for m in await rows(rig, Message) if m.channel == "sms"}
     assert by_customer["C2"].status != "sending"
     c2 = next(b for b in await rows(rig, Bundle) if b.customer_id == "C2")
     assert c2.next_attempt_at is not None
     rig.clock.advance(120)
-    assert (await rig.tick()).outcomes.get("sent") == 1
+    assert (await rig.tick()).steps.get("sent") == 1
     assert [m["to"] for m in rig.twilio.messages] == ["+85291234562"]
 
 
@@ -268,12 +268,12 @@ async def test_a_retry_whose_address_became_unusable_goes_to_the_next_channel(ri
     message, an operator): the waiting retry is not sent there again, the email goes."""
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     rig.twilio.fail_next(1, 503)
-    assert (await rig.tick()).outcomes == {"retry": 1}
+    assert (await rig.tick()).steps == {"retry": 1}
     async with rig.app.sessions() as s:
         s.add(AddressStatus(channel="sms", address="+85291234567", status="unusable"))
         await s.commit()
     rig.clock.advance(60)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.status, sms.error_code) == ("failed", "address_unusable")
     assert (email.channel, email.status) == ("email", "sent")
@@ -284,12 +284,12 @@ async def test_a_retry_whose_address_became_unusable_goes_to_the_next_channel(ri
 async def test_a_retry_whose_route_was_removed_goes_to_the_next_channel(rig: Rig) -> None:
     """The operator narrows SMS_ROUTES (say, to mainland numbers only) while a Hong Kong SMS
     waits for its retry: after the restart it goes by email instead of failing forever."""
-    from bot.service.channel_registry import build_channels
+    from bot.bootstrap import build_channels
     from bot.service.dispatch.dispatcher import Dispatcher
 
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     rig.twilio.fail_next(1, 503)
-    assert (await rig.tick()).outcomes == {"retry": 1}
+    assert (await rig.tick()).steps == {"retry": 1}
     narrowed = rig.app.settings.model_copy(update={"sms_routes": "+86:twilio"})
     channels = build_channels(narrowed)
     try:
@@ -297,7 +297,7 @@ async def test_a_retry_whose_route_was_removed_goes_to_the_next_channel(rig: Rig
         stats = await Dispatcher(rig.app, channels, clock=rig.clock).tick()
     finally:
         await channels.close()
-    assert stats.outcomes == {"sent": 1}
+    assert stats.steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.status, sms.error_code) == ("failed", "no_route")
     assert (email.channel, email.status) == ("email", "sent")
@@ -322,7 +322,7 @@ async def test_an_import_since_planning_stops_a_greeting_at_send_time(
             setattr(customer, field, value)
         s.add(customer)
         await s.commit()
-    assert (await rig.tick()).outcomes == {"suppressed": 1}
+    assert (await rig.tick()).steps == {"suppressed": 1}
     assert rig.twilio.messages == []
     (touch,) = [t for t in await rows(rig, Touch) if t.kind == "birthday"]
     assert (touch.status, touch.reason) == ("suppressed", reason)

@@ -1,4 +1,4 @@
-"""Status callbacks that race the sender: kept early, then always applied."""
+"""Status reports that race the sender: kept early, then always applied."""
 from __future__ import annotations
 
 import asyncio
@@ -9,11 +9,11 @@ from sqlmodel import select
 
 from bot.bootstrap import App
 from bot.db.models import AddressStatus, Bundle, EarlyStatus, Message, Touch
-from bot.service.delivery import handle_status
 from bot.service.dispatch.reconcile import apply_stranded_early, reconcile_unknown
 from bot.service.dispatch.record import apply_early_batch
-from channels.base import status_from_twilio
-from channels.sms_twilio import TwilioMessage
+from bot.service.dispatch.reports import handle_status
+from channels.base import SentRecord
+from channels.sms_twilio import status_from_twilio
 from tests.conftest import PG_URL
 from tests.integration.inbound.conftest import LEE, ZHANG, seed, sent_bundle
 
@@ -38,7 +38,7 @@ async def test_status_between_dispatcher_flush_and_commit(app: App) -> None:
     async with app.sessions() as s:
         final = await s.get(Message, mid)
         early = (await s.exec(select(EarlyStatus))).all()
-    assert applied.outcome == "moved"
+    assert applied.result == "moved"
     assert final is not None and final.status == "delivered"
     assert not early
 
@@ -57,9 +57,9 @@ async def test_sweep_applies_a_stranded_early_status(app: App) -> None:
 
 
 class _Sms:
-    async def list_messages(self, to: str, since: datetime) -> list[TwilioMessage]:
-        return [TwilioMessage("SMabc", to, None, "您好", "undelivered", datetime.now(UTC), None,
-                              30005)]
+    async def list_sent(self, to: str, since: datetime) -> list[SentRecord]:
+        return [SentRecord("SMabc", to, "您好", datetime.now(UTC),
+                           status_from_twilio("undelivered", 30005))]
 
 
 class _Channels:
@@ -89,7 +89,7 @@ async def test_early_failure_then_unknown_goes_to_the_next_channel(app: App, ear
     if early:  # Twilio's final status arrives at ?m=<our id> while our send call is in flight
         applied = await handle_status(app.sessions, "sms", "SMabc",
                                       status_from_twilio("undelivered", "30005"), our_id=mid)
-        assert applied.outcome == "early"
+        assert applied.result == "early"
     await _all_unknown(app, bundle_id, mid, "unknown")  # the process died; marked at restart
     assert await reconcile_unknown(app, _Channels()) == 1  # type: ignore[arg-type]
     async with app.sessions() as s:

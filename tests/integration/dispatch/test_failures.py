@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from bot.bootstrap import build_channels
 from bot.db.models import AddressStatus, Bundle, ChannelState, Message, Touch
-from bot.service.channel_registry import build_channels
 from bot.service.dispatch.dispatcher import Dispatcher
 from tests.integration.dispatch.conftest import Rig, planned
 from tests.peers.telegram_api import BOT_ID
@@ -42,7 +42,7 @@ async def test_bad_twilio_credentials_degrade_the_channel_and_the_queue_waits(ri
     await planned(rig, *({"id": f"C{i}", "phone": f"+8529123456{i}", "email": f"c{i}@example.com"}
                          for i in range(3)))
     stats = await rig.tick()
-    assert stats.outcomes == {"retry": 2, "waiting_degraded": 1}
+    assert stats.steps == {"retry": 2, "waiting_degraded": 1}
     assert rig.twilio.requests == 2  # the third waited once the channel was failing
     assert {m.status for m in await rows(rig, Message)} == {"retry"}
     assert {t.status for t in await rows(rig, Touch)} == {"planned"}
@@ -66,7 +66,7 @@ async def test_smtp_login_required_is_retried_and_logs_no_address(
     rig.smtp.refuse["zhang.san@example.com"] = "530 5.7.0 Authentication required"
     with caplog.at_level(logging.INFO):
         stats = await rig.tick()
-    assert stats.outcomes == {"retry": 1}
+    assert stats.steps == {"retry": 1}
     (message,) = await rows(rig, Message)
     assert (message.status, message.error_code, message.attempts) == ("retry", "530", 1)
     assert (channel := await state(rig, "email")) is not None and channel.failures == 1
@@ -74,14 +74,14 @@ async def test_smtp_login_required_is_retried_and_logs_no_address(
     assert "zhang.san" not in logged(caplog)
     del rig.smtp.refuse["zhang.san@example.com"]
     rig.clock.advance(60)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     assert len(rig.smtp.mails) == 1
 
 
 @pytest.mark.parametrize("rig", [{"telegram_bot_token": f"{BOT_ID}:revoked-token"}], indirect=True)
 async def test_revoked_telegram_token_is_retried_not_unknown(rig: Rig) -> None:
     await planned(rig, {"phone": None, "telegram_chat_id": "555123456", "channels": "telegram"})
-    assert (await rig.tick()).outcomes == {"retry": 1}
+    assert (await rig.tick()).steps == {"retry": 1}
     (message,) = await rows(rig, Message)
     assert message.status == "retry" and rig.telegram.sent == []
     assert (channel := await state(rig, "telegram")) is not None and channel.failures == 1
@@ -92,7 +92,7 @@ async def test_region_not_enabled_goes_to_the_next_channel(rig: Rig) -> None:
     reached by our SMS today, so the email goes now; the number itself is not condemned."""
     await planned(rig, {"phone": "+85291234567", "email": "zhang@example.com"})
     rig.twilio.fail_next(1, 400, code=21408)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     sms, email = await rows(rig, Message)
     assert (sms.status, sms.error_code) == ("failed", "21408")
     assert (email.channel, email.status) == ("email", "sent")
@@ -116,7 +116,7 @@ async def test_a_hanging_provider_degrades_the_channel_instead_of_losing_the_que
     try:
         dispatcher = Dispatcher(rig.app, channels, clock=rig.clock)
         stats = await dispatcher.tick()
-        assert stats.outcomes == {"unknown": 3, "waiting_degraded": 1}  # a batch of 4
+        assert stats.steps == {"unknown": 3, "waiting_degraded": 1}  # a batch of 4
         assert (channel := await state(rig, "sms")) is not None and channel.state == "degraded"
         for _ in range(4):
             rig.clock.advance(2.1)

@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.bootstrap import App
+from bot.bootstrap import App, build_channels
 from bot.db.models import Bundle, Callback, Message, Touch
-from bot.service.channel_registry import build_channels
 from bot.service.dispatch.dispatcher import Dispatcher
 from tests.integration.dispatch.conftest import Clock
 from tests.integration.planning.helpers import at, plan, seed
@@ -24,7 +23,7 @@ async def test_all_channels_in_log_mode_end_logged_without_callback(
     await plan(app, date(2026, 3, 3))
     channels = build_channels(app.settings)
     stats = await Dispatcher(app, channels, clock=Clock(at(date(2026, 3, 3), 10))).tick()
-    assert stats.outcomes == {"logged": 1}
+    assert stats.steps == {"logged": 1}
     async with app.sessions() as s:
         messages = (await s.exec(select(Message))).all()
         assert sorted((m.channel, m.status) for m in messages) == [("email", "logged"), ("sms", "logged")]

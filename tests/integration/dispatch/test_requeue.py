@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db.models import Bundle, LinkToken, Message
-from bot.service.delivery import apply_bounce
+from bot.service.dispatch.reports import apply_bounce
 from channels.email_parse import Bounce
 from tests.integration.dispatch.conftest import Rig, planned
 
@@ -18,7 +18,7 @@ async def test_a_bounce_requeues_the_bundle_even_beside_a_logged_sms(rig: Rig) -
     await planned(rig, *({"id": f"C{i:02d}", "phone": f"+86138000000{i:02d}",
                           "email": f"c{i}@example.com", "telegram_chat_id": f"55500{i:02d}"}
                          for i in range(12)))
-    assert (await rig.tick()).outcomes == {"sent": 12}
+    assert (await rig.tick()).steps == {"sent": 12}
     async with rig.app.sessions() as s:
         tokens = (await s.exec(select(LinkToken).where(LinkToken.purpose == "bounce"))).all()
         assert len(tokens) == 12
@@ -32,7 +32,7 @@ async def test_a_bounce_requeues_the_bundle_even_beside_a_logged_sms(rig: Rig) -
     async with rig.app.sessions() as s:
         assert {b.status for b in (await s.exec(select(Bundle))).all()} == {"planned"}
     rig.clock.advance(5)
-    assert (await rig.tick()).outcomes == {"sent": 12}
+    assert (await rig.tick()).steps == {"sent": 12}
     assert len(rig.telegram.sent) == 12
     async with rig.app.sessions() as s:
         statuses = sorted((m.channel, m.status) for m in (await s.exec(select(Message))).all())

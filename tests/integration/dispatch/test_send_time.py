@@ -12,11 +12,11 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.db.models import Bundle, Message, Touch
+from bot.service.admin.pause import pause, resume
+from bot.service.customers.consent import withdraw_consent
 from bot.service.dispatch.dispatcher import SEND_TIMEOUT
 from bot.service.dispatch.ratelimit import reserve
 from bot.service.dispatch.reconcile import mark_interrupted
-from bot.service.keywords import withdraw_consent
-from bot.service.pause import pause, resume
 from tests.conftest import PG_URL
 from tests.integration.dispatch.conftest import Rig, planned
 
@@ -43,7 +43,7 @@ async def test_a_pause_while_waiting_for_the_slot_stops_the_send(rig: Rig) -> No
     async with rig.app.sessions() as s:
         await pause(s, None, "sms", "test")
         await s.commit()
-    assert (await tick).outcomes == {"paused": 1}
+    assert (await tick).steps == {"paused": 1}
     assert rig.twilio.messages == []
     (message,) = await rows(rig, Message)
     assert message.status == "retry" and message.attempts == 0
@@ -52,7 +52,7 @@ async def test_a_pause_while_waiting_for_the_slot_stops_the_send(rig: Rig) -> No
         await resume(s, None, "sms", "test")
         await s.commit()
     rig.clock.advance(10)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     assert [m["body"] for m in rig.twilio.messages] == [message.body]  # the same message, once
 
 
@@ -65,7 +65,7 @@ async def test_an_opt_out_while_waiting_for_the_slot_stops_a_greeting(rig: Rig) 
     async with rig.app.sessions() as s:  # "TD" on another channel, just now
         await withdraw_consent(s, "C1", source="keyword", channel="email")
         await s.commit()
-    assert (await tick).outcomes == {"suppressed": 1}
+    assert (await tick).steps == {"suppressed": 1}
     assert rig.twilio.messages == []
     (touch,) = [t for t in await rows(rig, Touch) if t.kind == "birthday"]
     assert (touch.status, touch.reason) == ("suppressed", "no_consent_at_send")
@@ -91,7 +91,7 @@ async def test_an_opt_out_while_waiting_leaves_the_service_touch_to_go_without_t
     await tick
     assert rig.twilio.messages == []
     rig.clock.advance(5)
-    assert (await rig.tick()).outcomes == {"sent": 1}
+    assert (await rig.tick()).steps == {"sent": 1}
     first, second = await rows(rig, Message)
     assert (first.status, second.status) == ("cancelled", "queued")
     assert {t.kind: t.status for t in await rows(rig, Touch) if t.bundle_id} == {
@@ -112,7 +112,7 @@ async def test_the_interruption_cutoff_counts_from_the_provider_call(rig: Rig) -
     rig.clock.advance(180)  # the wait for the slot (shared with other processes) was long
     await asyncio.sleep(2.5)  # now Twilio has the request and has not answered yet
     assert await mark_interrupted(rig.app, rig.clock.now - SEND_TIMEOUT) == 0
-    assert (await tick).outcomes == {"sent": 1}
+    assert (await tick).steps == {"sent": 1}
     (message,) = await rows(rig, Message)
     assert message.status == "queued" and len(rig.twilio.messages) == 1
 
@@ -129,13 +129,13 @@ async def test_a_send_marked_interrupted_during_its_call_stays_unknown(
     tick = asyncio.create_task(rig.tick())
     await asyncio.sleep(0.5)
     assert await mark_interrupted(rig.app, rig.clock.now + SEND_TIMEOUT) == 1
-    assert (await tick).outcomes == {"unknown": 1}
+    assert (await tick).steps == {"unknown": 1}
     (message,) = await rows(rig, Message)
     assert message.status == "unknown"
     assert [b.status for b in await rows(rig, Bundle)] == ["unknown"]
     assert [t.status for t in await rows(rig, Touch)] == ["unknown"]
     rig.clock.advance(60)
-    assert (await rig.tick()).outcomes == {}
+    assert (await rig.tick()).steps == {}
     assert rig.smtp.mails == []
 
 
@@ -147,7 +147,7 @@ async def test_a_send_marked_interrupted_during_its_call_is_settled_when_accepte
     tick = asyncio.create_task(rig.tick())
     await asyncio.sleep(0.5)
     assert await mark_interrupted(rig.app, rig.clock.now + SEND_TIMEOUT) == 1
-    assert (await tick).outcomes == {"sent": 1}
+    assert (await tick).steps == {"sent": 1}
     (message,) = await rows(rig, Message)
     assert (message.status, message.provider_id) == ("queued", rig.twilio.messages[0]["sid"])
     assert [t.status for t in await rows(rig, Touch)] == ["sent"]
@@ -162,7 +162,7 @@ async def test_a_bundle_with_nothing_left_to_send_is_closed_not_crashed_on(rig: 
             s.add(touch)
         await s.commit()
     stats = await rig.tick()
-    assert stats.claimed == 1 and "error" not in stats.outcomes
+    assert stats.claimed == 1 and "error" not in stats.steps
     assert rig.twilio.messages == []
     assert (await rig.tick()).claimed == 0
 
@@ -172,7 +172,7 @@ def test_dispatch_refuses_to_run_beside_outreach_run(cli_env: dict[str, str]) ->
     """`outreach dispatch` marks every `sending` message interrupted at its start: beside a
     running `outreach run` on the same SQLite file that would catch its sends in flight."""
     from bot.cli import app as cli
-    from bot.service.runner import sqlite_run_lock
+    from bot.run.runner import sqlite_run_lock
 
     with sqlite_run_lock(cli_env["OUTREACH_DATABASE_URL"]):
         result = CliRunner().invoke(cli, ["dispatch", "--once"])

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from bot.bootstrap import open_app
-from bot.service.channel_registry import build_channels
+from bot.bootstrap import build_channels, open_app
 from bot.service.dispatch.dispatcher import Dispatcher
 from tests.conftest import PG_URL
 from tests.integration.dispatch.conftest import Rig, planned

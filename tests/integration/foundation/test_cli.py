@@ -109,7 +109,7 @@ def test_password_is_stored_as_argon2(branch: str, database_url: str) -> None:
 
     from bot.bootstrap import open_app
     from bot.db.models import Staff
-    from bot.service.staff import verify_password
+    from bot.service.admin.staff import verify_password
     from bot.settings import load_settings
 
     outreach("staff", "add", "li", "--role", "agent", "--branch", "SH01", stdin="s3cret-pass\n")

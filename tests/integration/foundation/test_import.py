@@ -9,8 +9,9 @@ from sqlmodel import col, func, select
 
 from bot.bootstrap import App
 from bot.db.models import Branch, ConsentChange, Customer, Event, utcnow
-from bot.service.csv_encoding import EncodingError
-from bot.service.importer import ImportFileError, ImportReport, import_customers
+from bot.service.customers.csv_encoding import EncodingError
+from bot.service.customers.csv_reader import ImportFileError
+from bot.service.customers.importer import ImportReport, import_customers
 from tests.integration.foundation.csvfiles import HEADER, person, write_csv
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from bot.bootstrap import App
 from bot.cli import app as cli
 from bot.db.models import Customer, utcnow
-from bot.service.importer import MAX_SPAN, ImportFileError
+from bot.service.customers.csv_reader import MAX_SPAN, ImportFileError
 from tests.integration.foundation.csvfiles import person, write_csv
 from tests.integration.foundation.test_import import customers, run
 

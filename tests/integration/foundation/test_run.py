@@ -9,7 +9,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.db.engine import make_engine
-from bot.service.runner import AlreadyRunning, sqlite_run_lock
+from bot.run.runner import AlreadyRunning, sqlite_run_lock
 from bot.web.app import create_app
 
 

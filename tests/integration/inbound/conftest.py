@@ -14,11 +14,11 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
-from bot.bootstrap import App, open_app
+from bot.bootstrap import App, build_channels, open_app
 from bot.db.models import Branch, Bundle, Customer, Event, Message, Touch
-from bot.service.channel_registry import Channels, build_channels
 from bot.settings import Settings, load_settings
 from bot.web.app import create_app
+from channels.registry import Channels
 from tests.peers.smtp_server import SmtpPeer
 from tests.peers.telegram_api import TelegramPeer
 from tests.peers.twilio_api import TwilioPeer, twilio_signature

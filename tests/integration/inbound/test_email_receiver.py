@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.db.models import AddressStatus, Bundle, ConsentChange, LinkToken, Message
-from bot.service.receiver import Receivers, start_receivers
+from bot.run.receivers import Receivers, start_receivers
 from tests.integration.inbound.conftest import ZHANG, Rig, sent_bundle
 from tests.peers.mail import dsn_mail, reply_mail
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.bootstrap import App
 from bot.db.models import Branch, Customer, Message
-from bot.service.inbound import InboundProcessor
+from bot.service.inbound.processor import InboundProcessor
 from channels.email_smtp import InboundSmtpHandler
 from tests.integration.inbound.conftest import ZHANG, Rig, rig  # noqa: F401
 

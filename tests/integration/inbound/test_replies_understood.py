@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.models import Bundle, Callback, Message, Touch
+from bot.run.receivers import Receivers, start_receivers
 from bot.service.dispatch.dispatcher import Dispatcher
-from bot.service.receiver import Receivers, start_receivers
 from tests.integration.inbound.conftest import ZHANG, Rig, sent_bundle
 from tests.integration.inbound.test_email_receiver import OUR_MESSAGE_ID, email_sent, send_mail
 from tests.peers.mail import reply_mail

@@ -60,7 +60,7 @@ async def test_silence_after_an_opt_out_elsewhere_gets_no_call(rig: Rig) -> None
     """The dormancy SMS went unanswered, but the customer unsubscribed by email meanwhile:
     the touch ends unanswered (reason opted_out) and nobody is queued to call."""
     from bot.db.models import Callback
-    from bot.service.keywords import withdraw_consent
+    from bot.service.customers.consent import withdraw_consent
     from bot.service.planning.sweep import mark_unanswered
 
     await sent_bundle(rig.app, "C1", "sms", ZHANG["phone"], "SMout4", status="delivered")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.db.models import ConsentChange, Customer, Event, Message
-from bot.service.customers import effective_consent
+from bot.service.customers.consent import effective_consent
 from tests.integration.inbound.conftest import (
     BRANCH,
     LEE,

@@ -14,10 +14,9 @@ import httpx
 import pytest
 
 import bot.db.engine
-from bot.bootstrap import open_app
+from bot.bootstrap import build_channels, open_app
 from bot.db.models import Callback, Message
-from bot.service.channel_registry import build_channels
-from bot.service.spool import Spool, SpooledRequest
+from bot.service.inbound.spool import Spool, SpooledRequest
 from bot.web.app import create_app
 from bot.web.deps import WebContext
 from bot.web.webhooks import replay_spool_forever, replay_spooled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db.models import AddressStatus, Bundle, EarlyStatus, Message, Touch
-from bot.service.delivery import apply_early_statuses
+from bot.service.dispatch.reports import apply_early_statuses
 from tests.integration.inbound.conftest import ZHANG, Rig, sent_bundle
 
 SID = "SM" + "c" * 32

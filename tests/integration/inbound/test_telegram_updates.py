@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db.models import AddressStatus, ConsentChange, LinkToken, Message
+from bot.run.receivers import start_receivers
 from bot.service import tokens
-from bot.service.receiver import start_receivers
 from channels.base import OutboundMessage
 from tests.integration.inbound.conftest import ZHANG, Rig
 

@@ -35,15 +35,9 @@ from hypothesis import strategies as st
 
 from bot.bootstrap import App, open_app
 from bot.db.models import AddressStatus, Branch, Bundle, Callback, Customer, PlanRun, Touch
-from bot.domain.rules import (
-    MARKETING_KINDS,
-    REPLY_EXPECTED_KINDS,
-    birthday_greeting_date,
-    dormancy_episode,
-    gate,
-    new_account_dates,
-)
-from bot.service.planning.context import load_calendar
+from bot.domain.kinds import MARKETING_KINDS, REPLY_EXPECTED_KINDS
+from bot.domain.rules import birthday_greeting_date, dormancy_episode, gate, new_account_dates
+from bot.service.calendar import load_calendar
 from bot.service.planning.service import catch_up, plan_day
 from bot.service.planning.sweep import sweep
 from bot.settings import load_settings

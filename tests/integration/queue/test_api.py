@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.bootstrap import App
-from bot.service.staff import issue_token, revoke_token
+from bot.service.admin.staff import issue_token, revoke_token
 from bot.web.app import create_app
 from tests.integration.queue.test_queue import setup
 

@@ -12,15 +12,9 @@ from typer.testing import CliRunner
 
 from bot.bootstrap import App, open_app
 from bot.db.models import AddressStatus, Branch, Callback, CallbackAttempt, Customer, Event, Staff
-from bot.service.queue import (
-    Outcome,
-    QueueError,
-    claim_next,
-    expire_claims,
-    queue_view,
-    record_outcome,
-    release,
-)
+from bot.service.callbacks.errors import QueueError
+from bot.service.callbacks.outcomes import CallOutcome, record_outcome
+from bot.service.callbacks.queue import claim_next, expire_claims, queue_view, release
 from tests.conftest import PG_URL
 from tests.integration.planning.helpers import at
 
@@ -97,7 +91,7 @@ async def test_no_answer_three_times_is_unreachable_and_flagged(app: App) -> Non
         cid = await claim_next(app.engine, people["agent_sh"], app.settings, when)
         assert cid is not None, attempt
         async with app.sessions() as s:
-            cb = await record_outcome(s, cid, people["agent_sh"], Outcome("no_answer", dialled="13812345678"),
+            cb = await record_outcome(s, cid, people["agent_sh"], CallOutcome("no_answer", dialled="13812345678"),
                                       app.settings, when)
             await s.commit()
         if attempt < 2:
@@ -113,10 +107,10 @@ async def test_outcome_records_and_rules(app: App) -> None:
     assert cid is not None
     async with app.sessions() as s:
         with pytest.raises(QueueError, match="recording reference"):
-            await record_outcome(s, cid, agent, Outcome("resolved"), app.settings, NOW)
+            await record_outcome(s, cid, agent, CallOutcome("resolved"), app.settings, NOW)
         with pytest.raises(QueueError, match="agreed time"):
-            await record_outcome(s, cid, agent, Outcome("follow_up", recording_ref="R1"), app.settings, NOW)
-        cb = await record_outcome(s, cid, agent, Outcome(
+            await record_outcome(s, cid, agent, CallOutcome("follow_up", recording_ref="R1"), app.settings, NOW)
+        cb = await record_outcome(s, cid, agent, CallOutcome(
             "wrong_number", dialled="13812345678", recording_ref="REC-1", identity="not_verified",
             notes="接听者称不认识客户"), app.settings, NOW)
         await s.commit()

@@ -12,9 +12,11 @@ from sqlmodel import func, select
 
 from bot.bootstrap import App
 from bot.db.models import Branch, Callback, Staff, Touch, utcnow
+from bot.service.admin.staff import issue_token
+from bot.service.callbacks.errors import QueueError
+from bot.service.callbacks.outcomes import CallOutcome, record_outcome
+from bot.service.callbacks.queue import claim_next, queue_view
 from bot.service.planning.sweep import mark_unanswered
-from bot.service.queue import Outcome, QueueError, claim_next, queue_view, record_outcome
-from bot.service.staff import issue_token
 from bot.web.app import create_app
 from tests.conftest import PG_URL
 from tests.integration.planning.helpers import at, plan, seed
@@ -37,7 +39,7 @@ async def _three_no_answers(app: App, agent: Staff | None = None,
         cid = await claim_next(app.engine, agent, app.settings, moment)
         assert cid is not None
         async with app.sessions() as s:
-            cb = await record_outcome(s, cid, agent, Outcome("no_answer", dialled="85291234567"),
+            cb = await record_outcome(s, cid, agent, CallOutcome("no_answer", dialled="85291234567"),
                                       app.settings, moment)
             await s.commit()
         moment = cb.due_at or moment
@@ -145,7 +147,7 @@ async def test_naive_follow_up_time_is_refused_by_the_service(app: App) -> None:
     async with app.sessions() as s:
         with pytest.raises(QueueError, match="time zone"):
             await record_outcome(s, cid, people["agent_sh"],
-                                 Outcome("follow_up", recording_ref="R",
+                                 CallOutcome("follow_up", recording_ref="R",
                                          follow_up_at=NOW.replace(tzinfo=None)),
                                  app.settings, NOW)
 
@@ -188,7 +190,7 @@ async def test_an_agreed_follow_up_is_due_then_with_a_working_hour_to_do_it(app:
     friday = datetime.fromisoformat("2026-03-06T15:00:00+08:00")
     async with app.sessions() as s:
         cb = await record_outcome(s, cid, people["agent_sh"],
-                                  Outcome("follow_up", recording_ref="R", follow_up_at=friday),
+                                  CallOutcome("follow_up", recording_ref="R", follow_up_at=friday),
                                   app.settings, NOW)
         await s.commit()
     assert cb.due_at == friday

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot.bootstrap import App
 from bot.db.models import Bundle, Callback, Event, Message, Touch
-from bot.service.replies import handle_reply
+from bot.service.inbound.understanding import handle_reply
 from bot.service.tokens import new_id
 from tests.integration.planning.helpers import at, plan, seed
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.bootstrap import App
 from bot.db.models import Event, Staff
-from bot.service.queue import claim_next
+from bot.service.callbacks.queue import claim_next
 from tests.integration.planning.helpers import at
 from tests.integration.replies.test_handle_reply import DAY, reply, sent_bundle
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.bootstrap import App
 from bot.db.models import ConsentChange, Customer, Event, Message
-from bot.service.keywords import withdraw_consent
+from bot.service.customers.consent import withdraw_consent
 from tests.integration.inbound.conftest import Rig, rig  # noqa: F401
 from tests.integration.planning.helpers import at
 from tests.integration.replies.test_handle_reply import DAY, sent_bundle, store_reply

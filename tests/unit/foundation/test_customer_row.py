@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.service.customer_csv import Cell, RowError, check_row
+from bot.service.customers.csv_rows import Cell, RowError, check_row
 
 TODAY = date(2026, 11, 28)
 
@@ -76,7 +76,7 @@ def test_birthday_today_is_accepted() -> None:
 def test_demo_rows_are_valid_on_any_day() -> None:
     from datetime import timedelta
 
-    from bot.service.demo import demo_rows
+    from bot.service.admin.demo import demo_rows
 
     for offset in range(0, 366, 5):
         day = date(2026, 1, 1) + timedelta(days=offset)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain.calendar import WorkingCalendar
+from bot.domain.kinds import NEW_ACCOUNT_KEY
 from bot.domain.rules import (
-    NEW_ACCOUNT_KEY,
     TouchDates,
     birthday_greeting_date,
     birthday_key,

@@ -59,6 +59,6 @@ def test_ascii_period_elsewhere_is_not_a_name_dot() -> None:
 
 @pytest.mark.parametrize("dot", ["﹒", "ꞏ", "．", "•"])
 def test_csv_import_normalises_dot_look_alikes(dot: str) -> None:
-    from bot.service.customer_csv import _name
+    from bot.service.customers.csv_rows import _name
 
     assert _name(f"阿依古丽{dot}买买提江") == "阿依古丽·买买提江"

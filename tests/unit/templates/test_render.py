@@ -123,7 +123,7 @@ def test_telegram_buttons_follow_the_kind(locale: str) -> None:
     assert "opt_out" in greeting and "opt_out" not in service
     assert dormant == {"positive", "callback_request", "opt_out"}
     assert all(
-        b.callback_data.startswith("reply:") for b in _render(KINDS, "telegram", locale).buttons
+        b.data.startswith("reply:") for b in _render(KINDS, "telegram", locale).buttons
     )
 
 

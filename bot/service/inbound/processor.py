@@ -1,0 +1,175 @@
+"""Inbound replies from every channel: store, match, act, in one transaction; answer after.
+
+The same provider id twice on one channel is stored once (webhooks are retried). Who wrote
+and what it answers is `matching`; what the reply leads to is `acting` (keywords, the
+classifier, a person). A reply is stored and acted on in one transaction, the acting in a
+savepoint: a bug while acting keeps the reply stored, the database going away rolls back
+both so the provider's retry (or the spool) brings the message back whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.locks import hold_xact_lock
+from bot.db.models import Customer, Message
+from bot.domain.masking import mask_address
+from bot.service import events, tokens
+from bot.service.customers.addresses import mark_unusable, usable_again
+from bot.service.dispatch.direct import send_direct
+from bot.service.inbound.acting import Handled, Reply, act
+from bot.service.inbound.matching import Match, clean_inbound, match_sender
+from bot.service.inbound.spool import database_down
+from bot.settings import Settings
+from channels.base import AnswersButtons, ChannelError, InboundMessage, OutboundMessage
+from channels.registry import Channels
+
+log = logging.getLogger("outreach.inbound")
+
+
+class InboundProcessor:
+    """Shared by the webhooks, the SMTP receiver and Telegram polling."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 channels: Callable[[], Channels]) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self._channels = channels
+        self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
+
+    async def handle(self, msg: InboundMessage, *, twiml: bool = True) -> Handled:
+        """Store the message (once per provider id) and act on it, in one transaction.
+
+        A bug while acting rolls back only the action (a savepoint): the reply stays stored
+        and the error is logged. The database going away rolls back both and raises, so the
+        provider's retry, the SMTP sender's retry or the spool brings the message back whole
+        instead of leaving a stored reply nobody acted on. `twiml=False` (a spooled SMS
+        replayed later, when no webhook waits for an answer) sends SMS confirmations through
+        the SMS adapter instead of the TwiML answer."""
+        msg = clean_inbound(msg)
+        guard: AbstractAsyncContextManager[Any] = (
+            self._sqlite_lock if self.settings.is_sqlite else nullcontext())
+        async with guard, self.sessions() as session:
+            stored = await self._store(session, msg)
+            if stored is None:
+                return Handled(duplicate=True)
+            row, match = stored
+            handled = Handled(message_id=row.id, customer_id=match.customer_id,
+                              button_query_id=msg.button_query_id, twiml_answer=twiml)
+            if not (msg.channel == "email"
+                    and msg.raw.get("auto_submitted", "no") not in ("", "no")):
+                await self._act_safely(session, msg, row, match, handled)
+            # (an auto-reply is never answered: mail loops)
+            await session.commit()
+        log.info("inbound %s message %s from %s stored (%s)", msg.channel, handled.message_id,
+                 mask_address(msg.channel, msg.from_address), match.how)
+        return handled
+
+    async def bot_blocked(self, chat_id: str, blocked: bool) -> bool:
+        """The customer blocked the bot (or unblocked it): the chat is unusable (usable
+        again) before any send fails on it, so dispatch goes straight to the next channel.
+        Blocking is not an opt-out (DOMAIN.md). Returns whether anything changed."""
+        async with self.sessions() as session:
+            owners = (await session.exec(select(Customer.id).where(
+                Customer.telegram_chat_id == chat_id))).all()
+            customer_id = owners[0] if len(owners) == 1 else None
+            if blocked:
+                changed = await mark_unusable(session, "telegram", chat_id, "blocked_bot",
+                                              customer_id=customer_id)
+            else:
+                changed = await usable_again(session, "telegram", chat_id,
+                                             why="unblocked the bot", customer_id=customer_id)
+            await session.commit()
+        return changed
+
+    async def _act_safely(self, session: AsyncSession, msg: InboundMessage, row: Message,
+                          match: Match, handled: Handled) -> None:
+        message_id = row.id  # the savepoint's rollback expires `row`
+        try:
+            async with session.begin_nested():
+                await act(session, self.settings, msg, row, match, handled)
+        except Exception as exc:
+            if database_down(exc):
+                raise
+            log.exception("acting on inbound %s message %s failed; the reply is stored",
+                          msg.channel, message_id)
+            handled.twiml, handled.replies, handled.action = None, [], None
+
+    async def _store(self, session: AsyncSession,
+                     msg: InboundMessage) -> tuple[Message, Match] | None:
+        """Add the message and its events to `session`; None when already stored."""
+        await hold_xact_lock(session, f"inbound:{msg.channel}:{msg.provider_id}")
+        seen = (await session.exec(select(Message.id).where(
+            Message.channel == msg.channel, Message.provider_id == msg.provider_id,
+            Message.direction == "in"))).first()
+        if seen is not None:
+            log.info("inbound %s message already stored as %s", msg.channel, seen)
+            return None
+        match = await match_sender(session, msg, self.settings)
+        row = Message(id=tokens.new_id(), direction="in", customer_id=match.customer_id,
+                      channel=msg.channel, address=msg.from_address, subject=msg.subject,
+                      body=msg.text, provider_id=msg.provider_id, status="received",
+                      in_reply_to=match.in_reply_to, answers_message_id=match.answers,
+                      raw=json.dumps(msg.raw, ensure_ascii=False, default=str))
+        session.add(row)
+        unmatched = "" if match.customer_id else " (no customer matched)"
+        events.record(session, "reply.received", f"{msg.channel} reply received{unmatched}",
+                      customer_id=match.customer_id, actor="customer", channel=msg.channel,
+                      payload={"message_id": row.id, "matched_by": match.how})
+        if match.candidates:
+            events.record(session, "reply.ambiguous_address",
+                          f"{msg.channel} reply from an address {len(match.candidates)} "
+                          "customers share: ambiguous_address", channel=msg.channel,
+                          payload={"message_id": row.id, "reason": "ambiguous_address",
+                                   "customer_ids": list(match.candidates)})
+        await session.flush()
+        return row, match
+
+    async def deliver(self, handled: Handled) -> None:
+        """Send what `handle` decided (after the webhook answered); every send is recorded."""
+        try:
+            channels = self._channels() if (handled.replies or handled.button_query_id) else None
+            if channels is not None and handled.button_query_id:
+                answering = channels.telegram
+                if isinstance(answering, AnswersButtons):
+                    try:
+                        await answering.answer_button(handled.button_query_id,
+                                                      handled.button_answer)
+                    except ChannelError as exc:
+                        log.warning("answering a button press failed: %s", exc)
+            for reply in handled.replies:
+                await self._send(channels, reply)  # type: ignore[arg-type]
+        except Exception:  # background work: log, never raise into the server
+            log.exception("sending conversation replies failed")
+
+    async def _send(self, channels: Channels, reply: Reply) -> None:
+        message_id = tokens.new_id()
+        provider_id, status, error = None, "failed", None
+        try:
+            result = await send_direct(channels, OutboundMessage(
+                message_id=message_id, channel=reply.channel, to=reply.to, body=reply.text,
+                subject=reply.subject))
+            provider_id, status = result.provider_id, result.status
+        except ChannelError as exc:
+            error = str(exc.code) if exc.code is not None else type(exc).__name__
+            log.warning("%s reply to %s failed: %s", reply.channel,
+                        mask_address(reply.channel, reply.to), exc)
+        async with self.sessions() as session:
+            session.add(Message(id=message_id, direction="out", channel=reply.channel,
+                                customer_id=reply.customer_id, address=reply.to,
+                                subject=reply.subject, body=reply.text, provider_id=provider_id,
+                                status=status, error_code=error, in_reply_to=reply.in_reply_to))
+            events.record(session, "reply.sent", f"{reply.channel} {reply.reason} answer: {status}",
+                          customer_id=reply.customer_id, channel=reply.channel,
+                          payload={"message_id": message_id, "in_reply_to": reply.in_reply_to,
+                                   "reason": reply.reason})
+            await session.commit()
