@@ -26,7 +26,7 @@ _PLAIN = re.compile(r"^[\w\u3400-\u9fff ]+$")
 def baseline_keywords() -> list[tuple[str, str]]:
     """(keyword, intent) for every alternative in the lexicons that is a plain word."""
     pairs = []
-    for intent, cues in lx.CUES.items():
+    for intent, cues in lx.cues().items():
         for pattern, _weight, _negation in cues:
             for word in pattern.split("|"):
                 if _PLAIN.match(word) and len(word) > 1:

@@ -161,13 +161,13 @@ async def seed(app: Any, count: int, day: Any, due_at: datetime) -> None:
     """N customers, touches and bundles, inserted with Core executemany in chunks."""
     import sqlalchemy as sa
 
-    from bot.db.models import Branch, Bundle, Customer, Touch
+    from bot.db.models import Branch, Bundle, Customer, Touch, table
 
     now = datetime.now(UTC)
-    branch = Branch.__table__  # type: ignore[attr-defined]
-    customer = Customer.__table__  # type: ignore[attr-defined]
-    touch = Touch.__table__  # type: ignore[attr-defined]
-    bundle = Bundle.__table__  # type: ignore[attr-defined]
+    branch = table(Branch)
+    customer = table(Customer)
+    touch = table(Touch)
+    bundle = table(Bundle)
     surnames, given = "王李张刘陈杨黄赵吴周", ("伟", "芳", "秀英", "敏", "静", "晓燕")
     async with app.engine.begin() as conn:
         await conn.execute(sa.insert(branch).values(
@@ -339,7 +339,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     from bot.bootstrap import build_channels, open_app
-    from bot.db.models import Bundle, Message
+    from bot.db.models import Bundle, Message, table
     from bot.settings import load_settings
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-dispatch-")
@@ -391,7 +391,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
             sent_to = await peer.recipients()
             async with app.engine.connect() as conn:
-                M, B = Message.__table__, Bundle.__table__  # type: ignore[attr-defined]
+                M, B = table(Message), table(Bundle)
                 rows = (await conn.execute(
                     sa.select(M.c.id, M.c.address, M.c.body, M.c.status)
                     .where(M.c.direction == "out").order_by(M.c.created_at, M.c.id))).all()

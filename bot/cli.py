@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
 from bot.commands import branch, classify, customers, ops, planning, sending, staff, templates
@@ -17,23 +20,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-app.command("run")(ops.run)
-app.command("demo")(ops.demo)
-app.command("check")(ops.check)
-app.add_typer(ops.db_app, name="db")
-app.add_typer(branch.app, name="branch")
-app.add_typer(staff.app, name="staff")
-app.add_typer(customers.import_app, name="import")
-app.command("customer")(customers.customer_cmd)
-app.command("plan")(planning.plan)
-app.command("queue")(planning.queue)
-app.command("classify")(classify.classify)
-app.add_typer(planning.calendar_app, name="calendar")
-app.add_typer(templates.app, name="templates")
-app.command("dispatch")(sending.dispatch)
-app.command("pause")(sending.pause)
-app.command("resume")(sending.resume)
-app.command("send-test")(sending.send_test)
+#: Subcommands and command groups, in the order `outreach --help` lists them.
+COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
+    ("run", ops.run), ("demo", ops.demo), ("check", ops.check), ("db", ops.db_app),
+    ("branch", branch.app), ("staff", staff.app), ("import", customers.import_app),
+    ("customer", customers.customer_cmd), ("plan", planning.plan), ("queue", planning.queue),
+    ("classify", classify.classify), ("calendar", planning.calendar_app),
+    ("templates", templates.app), ("dispatch", sending.dispatch), ("pause", sending.pause),
+    ("resume", sending.resume), ("send-test", sending.send_test),
+)
+for _name, _command in COMMANDS:
+    if isinstance(_command, typer.Typer):
+        app.add_typer(_command, name=_name)
+    else:
+        app.command(_name)(_command)
 
 
 def main() -> None:

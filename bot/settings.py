@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -31,6 +31,14 @@ def check_timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {value!r}") from exc
     return value
+
+
+#: Settings that take one of a few words, and those words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+    "log_format": ("text", "json"),
+    "telegram_mode": ("webhook", "polling"),
+}
 
 
 class Settings(BaseSettings):
@@ -116,25 +124,13 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
         return value
 
-    @field_validator("log_level")
+    @field_validator(*CHOICES)
     @classmethod
-    def _level(cls, value: str) -> str:
-        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
-
-    @field_validator("log_format")
-    @classmethod
-    def _format(cls, value: str) -> str:
-        if value not in {"text", "json"}:
-            raise ValueError("use text or json")
-        return value
-
-    @field_validator("telegram_mode")
-    @classmethod
-    def _tg_mode(cls, value: str) -> str:
-        if value not in {"webhook", "polling"}:
-            raise ValueError("use webhook or polling")
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        allowed = CHOICES[info.field_name or ""]
+        value = value.upper() if info.field_name == "log_level" else value
+        if value not in allowed:
+            raise ValueError(f"use {', '.join(allowed[:-1])} or {allowed[-1]}")
         return value
 
     @field_validator("public_url")

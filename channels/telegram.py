@@ -32,16 +32,8 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.token import TokenValidationError
 
-from channels.base import (
-    ChannelError,
-    ConfigurationError,
-    Mode,
-    OutboundMessage,
-    PermanentDeliveryError,
-    SendResult,
-    TransientDeliveryError,
-    utcnow,
-)
+from channels import base
+from channels.base import ChannelError, Mode, OutboundMessage, SendResult, utcnow
 
 _CHAT_ID = re.compile(r"-?[0-9]+")
 _UNUSABLE_BAD_REQUESTS = (
@@ -74,7 +66,7 @@ class TelegramChannel:
         try:
             self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
         except TokenValidationError as exc:
-            raise ConfigurationError(
+            raise base.ConfigurationError(
                 "TELEGRAM_BOT_TOKEN is malformed (expected 123456:abc…)"
             ) from exc
 
@@ -166,7 +158,7 @@ def _keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | No
         return None
     for label, data in buttons:
         if not label or not 1 <= len(data.encode("utf-8")) <= 64:
-            raise PermanentDeliveryError(f"button {label!r}: its data must be 1-64 bytes")
+            raise base.PermanentDeliveryError(f"button {label!r}: its data must be 1-64 bytes")
     items = [InlineKeyboardButton(text=label, callback_data=data) for label, data in buttons]
     rows = [items] if len(items) <= 3 else [[item] for item in items]
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -190,25 +182,25 @@ def map_telegram_error(exc: Exception) -> ChannelError:
     """aiogram's exceptions → our tree (blocked bot → address unusable)."""
     text = str(getattr(exc, "message", exc))
     if isinstance(exc, TelegramRetryAfter):
-        return TransientDeliveryError(text, retry_after=float(exc.retry_after), code=429)
+        return base.TransientDeliveryError(text, retry_after=float(exc.retry_after), code=429)
     if isinstance(exc, TelegramForbiddenError):
-        return PermanentDeliveryError(text, code=403, address_unusable=True)
+        return base.PermanentDeliveryError(text, code=403, address_unusable=True)
     if isinstance(exc, TelegramMigrateToChat):
-        return PermanentDeliveryError(text, code="migrated", address_unusable=True)
+        return base.PermanentDeliveryError(text, code="migrated", address_unusable=True)
     if isinstance(exc, TelegramBadRequest):
         unusable = any(marker in text.lower() for marker in _UNUSABLE_BAD_REQUESTS)
-        return PermanentDeliveryError(text, code=400, address_unusable=unusable)
+        return base.PermanentDeliveryError(text, code=400, address_unusable=unusable)
     if isinstance(exc, TelegramUnauthorizedError | TelegramNotFound | TelegramConflictError):
-        return ConfigurationError(text, code=type(exc).__name__)
+        return base.ConfigurationError(text, code=type(exc).__name__)
     if isinstance(exc, TelegramServerError):
-        return TransientDeliveryError(text, code=500)
+        return base.TransientDeliveryError(text, code=500)
     if isinstance(exc, TelegramNetworkError):
-        return TransientDeliveryError(text, outcome_unknown=not _never_connected(exc))
+        return base.TransientDeliveryError(text, outcome_unknown=not _never_connected(exc))
     if isinstance(exc, ClientDecodeError):
-        return TransientDeliveryError(
+        return base.TransientDeliveryError(
             f"undecodable Bot API answer: {exc.message}", outcome_unknown=True
         )
-    return PermanentDeliveryError(text)
+    return base.PermanentDeliveryError(text)
 
 
 # --- webhooks ---------------------------------------------------------------

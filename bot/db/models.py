@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -333,3 +334,9 @@ class CallbackAttempt(SQLModel, table=True):
     notes: str | None = None
     follow_up_at: datetime | None = None
     at: datetime = Field(default_factory=utcnow)
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a model, for set-based statements (UPDATE … WHERE, INSERT … SELECT)."""
+    found: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return found

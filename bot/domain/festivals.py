@@ -188,13 +188,8 @@ def festival_dates(
     return result
 
 
-def greeting_dates(
-    year: int,
-    festivals: Iterable[Festival],
-    calendar: WorkingCalendar,
-    lunar_to_solar: LunarToSolar,
-    offset_working_days: int = 0,
-) -> dict[str, date]:
+def greeting_dates(year: int, festivals: Iterable[Festival], calendar: WorkingCalendar,
+                   lunar_to_solar: LunarToSolar, offset_working_days: int = 0) -> dict[str, date]:
     """Code → day the greeting goes, for the branch's enabled festivals of ``year``.
 
     ``offset_working_days`` 0 sends on the festival itself (a holiday is fine for a
@@ -209,13 +204,8 @@ def greeting_dates(
     }
 
 
-def greetings_due_on(
-    day: date,
-    festivals: Sequence[Festival],
-    calendar: WorkingCalendar,
-    lunar_to_solar: LunarToSolar,
-    offset_working_days: int = 0,
-) -> dict[str, int]:
+def greetings_due_on(day: date, festivals: Sequence[Festival], calendar: WorkingCalendar,
+                     lunar_to_solar: LunarToSolar, offset_working_days: int = 0) -> dict[str, int]:
     """Code → festival year of the greetings that go on ``day`` (the planner's question).
 
     Looks at this year's and next year's festivals, since an offset can pull a

@@ -21,4 +21,9 @@ CALLBACK_TYPE_KINDS = frozenset({"new_account", "dormancy", "asset_movement", "a
 REPLY_EXPECTED_KINDS = frozenset({"new_account", "dormancy", "asset_movement"})
 #: Go only to active customers (a closed or frozen account gets none of these).
 ACTIVE_ONLY_KINDS = GREETING_KINDS | {"dormancy", "new_account", "post_trade", "tier_care"}
+#: Ask the customer to confirm an action on their account: a bare denial ("不是我", "no")
+#: answering one of these means someone else did it.
+IDENTITY_KINDS = frozenset({"new_account", "asset_movement", "account_closed"})
+#: Ask nothing: a denial answering one of these means the message reached the wrong person.
+NO_QUESTION_KINDS = GREETING_KINDS | {"tier_care"}
 NEW_ACCOUNT_KEY = "new_account"

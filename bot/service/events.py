@@ -22,14 +22,8 @@ def record(
     payload: dict[str, Any] | None = None,
 ) -> Event:
     """Add one event to the session; the caller's transaction decides when it lands."""
-    event = Event(
-        type=type_,
-        summary=summary,
-        customer_id=customer_id,
-        branch_code=branch_code,
-        actor=actor,
-        channel=channel,
-        payload=json.dumps(payload, ensure_ascii=False, default=str) if payload else None,
-    )
+    event = Event(type=type_, summary=summary, customer_id=customer_id, branch_code=branch_code,
+                  actor=actor, channel=channel,
+                  payload=json.dumps(payload, ensure_ascii=False, default=str) if payload else None)
     session.add(event)
     return event

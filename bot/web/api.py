@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from bot.db.models import Customer, utcnow
@@ -62,9 +63,10 @@ QUEUE_STATUS: dict[type[QueueError], int] = {
     NotFound: 403, NotAllowed: 403, NotHeld: 409, TooManyHeld: 409, BadOutcome: 422}
 
 
-def _refused(exc: QueueError) -> HTTPException:
+async def queue_refused(_: Request, exc: Exception) -> JSONResponse:
+    """A queue refusal as its HTTP status (the app registers this for QueueError)."""
     status = next((code for kind, code in QUEUE_STATUS.items() if isinstance(exc, kind)), 403)
-    return HTTPException(status, str(exc))
+    return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
 @router.get("/callbacks")
@@ -79,10 +81,7 @@ async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = Non
 @router.post("/callbacks/claim-next")
 async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
     """Take the most urgent callback you may work; 204 when there is none."""
-    try:
-        callback_id = await claim_next(ctx.app.engine, staff, ctx.app.settings)
-    except QueueError as exc:
-        raise _refused(exc) from exc
+    callback_id = await claim_next(ctx.app.engine, staff, ctx.app.settings)
     if callback_id is None:
         return Response(status_code=204)
     return Response(content=f'{{"callback_id": {callback_id}}}', media_type="application/json")
@@ -92,10 +91,7 @@ async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
 async def release_callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> None:
     """Give a held callback back to the queue."""
     async with ctx.app.sessions() as s:
-        try:
-            await release(s, callback_id, staff)
-        except QueueError as exc:
-            raise _refused(exc) from exc
+        await release(s, callback_id, staff)
         await s.commit()
 
 
@@ -103,10 +99,7 @@ async def release_callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ct
 async def keep_claim(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> None:
     """Keep a claim past the claim timeout."""
     async with ctx.app.sessions() as s:
-        try:
-            await still_working(s, callback_id, staff)
-        except QueueError as exc:
-            raise _refused(exc) from exc
+        await still_working(s, callback_id, staff)
         await s.commit()
 
 
@@ -114,11 +107,8 @@ async def keep_claim(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> 
 async def outcome(callback_id: CallbackId, body: OutcomeIn, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Record the call and move the callback on."""
     async with ctx.app.sessions() as s:
-        try:
-            callback = await record_outcome(s, callback_id, staff,
-                                            CallOutcome(**body.model_dump()), ctx.app.settings)
-        except QueueError as exc:
-            raise _refused(exc) from exc
+        callback = await record_outcome(s, callback_id, staff, CallOutcome(**body.model_dump()),
+                                        ctx.app.settings)
         await s.commit()
         return {"callback_id": callback.id, "status": callback.status}
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.bootstrap import App
+from bot.service.callbacks.errors import QueueError
 from bot.web import api, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 from channels.registry import Channels
@@ -34,6 +35,7 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
 
     web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)
     web.state.ctx = ctx
+    web.add_exception_handler(QueueError, api.queue_refused)
     for module in (health, metrics, webhooks, unsubscribe, telegram_link, api):
         web.include_router(module.router)
     return web

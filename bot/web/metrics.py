@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Bundle, Callback, Message, utcnow
+from bot.db.models import Bundle, Callback, Message, table, utcnow
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.service.dispatch.channel_state import channel_states
 from bot.web.deps import context
@@ -74,9 +74,9 @@ async def render(session: AsyncSession, request: Request) -> str:
     """The whole exposition; one query per family."""
     conn = await session.connection()
     now = utcnow()
-    m = Message.__table__  # type: ignore[attr-defined]
-    b = Bundle.__table__  # type: ignore[attr-defined]
-    c = Callback.__table__  # type: ignore[attr-defined]
+    m = table(Message)
+    b = table(Bundle)
+    c = table(Callback)
     messages = (await conn.execute(
         sa.select(m.c.channel, m.c.direction, m.c.status, sa.func.count())
         .group_by(m.c.channel, m.c.direction, m.c.status)

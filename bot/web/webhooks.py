@@ -13,6 +13,8 @@ import asyncio
 import dataclasses
 import json
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
@@ -39,6 +41,7 @@ from channels.telegram_parse import (
 log = logging.getLogger("outreach.webhooks")
 router = APIRouter()
 TWIML = "application/xml"
+T = TypeVar("T")
 
 
 def called_url(request: Request, public_url: str) -> str:
@@ -77,15 +80,21 @@ async def _twilio_form(request: Request, route: str) -> dict[str, str]:
     return form
 
 
+def _parsed(parse: Callable[[dict[str, str]], T], form: dict[str, str], route: str,
+            what: str) -> T:
+    """The provider's form in our shape, or 400 (counted) when it is not what the route takes."""
+    try:
+        return parse(form)
+    except ValueError:
+        count_webhook(route, "bad_request")
+        raise HTTPException(400, what) from None
+
+
 @router.post("/webhooks/twilio/sms")
 async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     """Inbound SMS: stored, matched, keywords acted on; answered with TwiML."""
     form = await _twilio_form(request, "twilio_sms")
-    try:
-        inbound = parse_twilio_inbound(form)
-    except ValueError:
-        count_webhook("twilio_sms", "bad_request")
-        raise HTTPException(400, "not an inbound message") from None
+    inbound = _parsed(parse_twilio_inbound, form, "twilio_sms", "not an inbound message")
     ctx = context(request)
     kept = SpooledRequest("twilio_sms", form, inbound.received_at)
     if ctx.spool.pending():  # older messages wait on disk: this one queues behind them
@@ -124,11 +133,7 @@ async def twilio_status(request: Request) -> Response:
     """Twilio status report (its StatusCallback); `?m=` names our message, so an early
     status is kept for it."""
     form = await _twilio_form(request, "twilio_status")
-    try:
-        report = parse_twilio_status(form)
-    except ValueError:
-        count_webhook("twilio_status", "bad_request")
-        raise HTTPException(400, "not a status report") from None
+    report = _parsed(parse_twilio_status, form, "twilio_status", "not a status report")
     our_id = request.query_params.get("m") or None
     ctx = context(request)
     try:

@@ -114,7 +114,9 @@ def test_one_definition_per_kind_set() -> None:
         if _where(path) == "bot/domain/kinds.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name) and target.id.endswith("_KINDS"):
-                        assert target.id in ("KINDS",), f"{_where(path)} defines {target.id}"
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for target in targets:
+                if (isinstance(target, ast.Name) and target.id.endswith("_KINDS")
+                        and target.id != "TEMPLATE_KINDS"):  # template slots, not a kind set
+                    raise AssertionError(f"{_where(path)} defines {target.id}")

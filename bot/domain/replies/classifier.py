@@ -21,7 +21,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
+from bot.domain.kinds import IDENTITY_KINDS, NO_QUESTION_KINDS
 from bot.domain.replies import lexicon as lx
 from bot.domain.replies.normalize import normalize
 
@@ -64,10 +66,11 @@ class _CueSpec:
     on_negation: str | None
 
 
-def _compile_cues() -> list[tuple[re.Pattern[str], dict[str, _CueSpec]]]:
+@cache
+def _compiled_cues() -> list[tuple[re.Pattern[str], dict[str, _CueSpec]]]:
     """One alternation per intent; the named group that matched identifies the cue."""
     compiled = []
-    for intent, cues in lx.CUES.items():
+    for intent, cues in lx.cues().items():
         specs: dict[str, _CueSpec] = {}
         parts = []
         for index, (pattern, weight, on_negation) in enumerate(cues):
@@ -78,7 +81,6 @@ def _compile_cues() -> list[tuple[re.Pattern[str], dict[str, _CueSpec]]]:
     return compiled
 
 
-_CUES = _compile_cues()
 _CLAUSE = re.compile(lx.CLAUSE_BREAK)
 _NOT_NEGATION = re.compile(lx.ZH_NOT_NEGATIONS)
 _EN_WORD = re.compile(r"[a-z']+")
@@ -163,7 +165,7 @@ def _within_one_edit(a: str, b: str) -> bool:
 def _score_cues(norm: str, scores: dict[str, float], reasons: list[str]) -> None:
     """Add every distinct lexicon cue's weight, applying negation where the cue allows it."""
     masked: set[int] | None = None
-    for pattern, specs in _CUES:
+    for pattern, specs in _compiled_cues():
         seen: set[str] = set()
         for match in pattern.finditer(norm):
             name, hit = match.lastgroup, match.group(0)
@@ -208,8 +210,8 @@ def _score_kind_context(
     norm: str, kind: str | None, scores: dict[str, float], reasons: list[str]
 ) -> None:
     """Denials mean not_me on account-action touches and wrong_person on greetings."""
-    identity = kind in lx.IDENTITY_KINDS
-    greeting = kind in lx.GREETING_KINDS
+    identity = kind in IDENTITY_KINDS
+    greeting = kind in NO_QUESTION_KINDS
     label = kind or "no kind"
     match = _PERSON_DENIAL.search(norm)
     if match:

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 from bot.domain.replies.normalize import normalize
 
-OPT_OUT_WORDS = frozenset(
-    {"td", "t", "退订", "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
-)
-OPT_IN_WORDS = frozenset({"start", "unstop", "订阅"})
-HELP_WORDS = frozenset({"help", "帮助", "info"})
+OPT_OUT_WORDS = ("td", "t", "退订", "stop", "stopall", "unsubscribe", "cancel", "end", "quit",
+                 "revoke", "optout")
+OPT_IN_WORDS = ("start", "unstop", "订阅")
+HELP_WORDS = ("help", "帮助", "info")
 #: What a provider tells us it already handled (Twilio's OptOutType): no answer from us.
 PROVIDER_TYPES = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
 #: The quick-reply buttons of our Telegram messages.

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import CalendarDay, utcnow
+from bot.db.models import CalendarDay, table, utcnow
 from bot.service.customers.csv_encoding import detect
 
 _TRUE = {"1", "true", "yes", "y", "working", "上班", "班"}
@@ -57,10 +57,10 @@ def read_calendar(path: Path) -> tuple[dict[date, bool], list[str]]:
 async def store_calendar(session: AsyncSession, rows: dict[date, bool]) -> dict[int, int]:
     """Replace the stored table for every year the file mentions (the notice covers whole years)."""
     years = sorted({d.year for d in rows})
-    table = CalendarDay.__table__  # type: ignore[attr-defined]
+    days = table(CalendarDay)
     for year in years:
-        await session.exec(sa.delete(table).where(  # type: ignore[call-overload]
-            table.c.day >= date(year, 1, 1), table.c.day <= date(year, 12, 31)))
+        await session.exec(sa.delete(days).where(  # type: ignore[call-overload]
+            days.c.day >= date(year, 1, 1), days.c.day <= date(year, 12, 31)))
     now = utcnow()
     for day, working in sorted(rows.items()):
         session.add(CalendarDay(day=day, working=working, imported_at=now))

@@ -67,21 +67,12 @@ async def add_staff(
         if password:
             raise StaffError("the system user has no password: it uses tokens only")
         password_hash = None
-    staff = Staff(
-        username=username,
-        role=role,
-        branch_code=branch,
-        is_sales=sales,
-        password_hash=password_hash,
-    )
+    staff = Staff(username=username, role=role, branch_code=branch, is_sales=sales,
+                  password_hash=password_hash)
     session.add(staff)
-    events.record(
-        session,
-        "staff.added",
-        f"staff {username} added as {role}" + (" (sales)" if sales else ""),
-        branch_code=branch,
-        actor=actor,
-    )
+    sales_note = " (sales)" if sales else ""
+    events.record(session, "staff.added", f"staff {username} added as {role}{sales_note}",
+                  branch_code=branch, actor=actor)
     return staff
 
 
@@ -105,13 +96,8 @@ async def deactivate_staff(session: AsyncSession, username: str, actor: str) -> 
     )
     for token in tokens:
         token.revoked_at = utcnow()
-    events.record(
-        session,
-        "staff.deactivated",
-        f"staff {username} deactivated",
-        branch_code=staff.branch_code,
-        actor=actor,
-    )
+    events.record(session, "staff.deactivated", f"staff {username} deactivated",
+                  branch_code=staff.branch_code, actor=actor)
     return staff
 
 
@@ -123,13 +109,8 @@ async def issue_token(session: AsyncSession, username: str, actor: str) -> tuple
     token_id = secrets.token_hex(4)
     token = f"ob_{token_id}_{secrets.token_urlsafe(32)}"
     session.add(ApiToken(id=token_id, staff_id=staff.id, token_hash=hash_token(token)))  # type: ignore[arg-type]
-    events.record(
-        session,
-        "staff.token_issued",
-        f"token {token_id} issued to {username}",
-        branch_code=staff.branch_code,
-        actor=actor,
-    )
+    events.record(session, "staff.token_issued", f"token {token_id} issued to {username}",
+                  branch_code=staff.branch_code, actor=actor)
     return token_id, token
 
 
@@ -142,13 +123,8 @@ async def revoke_token(session: AsyncSession, username: str, token_id: str, acto
     if token.revoked_at is not None:
         raise StaffError(f"token {token_id} is already revoked")
     token.revoked_at = utcnow()
-    events.record(
-        session,
-        "staff.token_revoked",
-        f"token {token_id} of {username} revoked",
-        branch_code=staff.branch_code,
-        actor=actor,
-    )
+    events.record(session, "staff.token_revoked", f"token {token_id} of {username} revoked",
+                  branch_code=staff.branch_code, actor=actor)
 
 
 async def staff_for_token(session: AsyncSession, token: str) -> Staff | None:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.locks import hold_xact_lock
-from bot.db.models import Branch, Callback, Customer, Staff, utcnow
+from bot.db.models import Branch, Callback, Customer, Staff, table, utcnow
 from bot.domain.access import callback_work_refusal
 from bot.domain.callbacks import OPEN_STATUSES, PRIORITIES
 from bot.domain.masking import mask_phone
@@ -23,8 +23,8 @@ from bot.service.calendar import load_calendar
 from bot.service.callbacks.errors import NotAllowed, NotFound, NotHeld, TooManyHeld
 from bot.settings import Settings
 
-CB: sa.Table = Callback.__table__  # type: ignore[attr-defined]
-CU: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+CB = table(Callback)
+CU = table(Customer)
 
 
 def may_work(staff: Staff) -> None:

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import AddressStatus, utcnow
+from bot.db.models import AddressStatus, table, utcnow
 from bot.domain.masking import mask_address
 from bot.service import events
 
-ADDRESS: sa.Table = AddressStatus.__table__  # type: ignore[attr-defined]
+ADDRESS = table(AddressStatus)
 
 
 async def mark_unusable(session: AsyncSession, channel: str, address: str, reason: str, *,

@@ -14,12 +14,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Branch, ConsentChange, Customer, utcnow
+from bot.db.models import Branch, ConsentChange, Customer, table, utcnow
 from bot.service import events
 from bot.service.customers.addresses import usable_again
 from bot.settings import Settings
 
-CUSTOMER: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+CUSTOMER = table(Customer)
 
 
 def effective_consent(customer: Customer, branch: Branch | None, settings: Settings) -> bool:
@@ -47,11 +47,7 @@ async def withdraw_consent(
     )
     if result.rowcount != 1:
         return False
-    session.add(ConsentChange(customer_id=customer_id, marketing=False, source=source,
-                              channel=channel, at=now))
-    events.record(session, "consent.withdrawn", f"marketing consent withdrawn ({source})",
-                  customer_id=customer_id, actor=actor, channel=channel,
-                  payload={"source": source})
+    _record_change(session, customer_id, False, source, channel, actor, now)
     return True
 
 
@@ -79,12 +75,19 @@ async def restore_consent(
     )
     if result.rowcount != 1:
         return False
-    session.add(ConsentChange(customer_id=customer_id, marketing=True, source=source,
+    _record_change(session, customer_id, True, source, channel, actor, now)
+    return True
+
+
+def _record_change(session: AsyncSession, customer_id: str, marketing: bool, source: str,
+                   channel: str | None, actor: str, now: datetime) -> None:
+    """The consent record (ConsentChange) and the timeline event of one change."""
+    session.add(ConsentChange(customer_id=customer_id, marketing=marketing, source=source,
                               channel=channel, at=now))
-    events.record(session, "consent.restored", f"marketing consent restored ({source})",
+    what = "restored" if marketing else "withdrawn"
+    events.record(session, f"consent.{what}", f"marketing consent {what} ({source})",
                   customer_id=customer_id, actor=actor, channel=channel,
                   payload={"source": source})
-    return True
 
 
 async def apply_consent_wish(session: AsyncSession, intent: str, customer_ids: Sequence[str], *,

@@ -13,33 +13,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.models import Branch, ConsentChange, Customer, Event, Staff, utcnow
+from bot.db.models import Branch, ConsentChange, Customer, Event, Staff, table, utcnow
 from bot.service.customers.csv_encoding import detect
 from bot.service.customers.csv_reader import records
-from bot.service.customers.csv_rows import Cell, CheckedRow, RowError, check_row
+from bot.service.customers.csv_rows import OPTIONAL, Cell, CheckedRow, RowError, check_row
 from bot.settings import Settings
 
 BATCH = 1000
-CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+CUSTOMER = table(Customer)
 _DEFAULTS: dict[str, Any] = {"tier": "standard", "locale": "zh-CN", "status": "active"}
-_FIELDS = (
-    "name",
-    "branch_code",
-    "phone",
-    "email",
-    "telegram_chat_id",
-    "birthday",
-    "opened_on",
-    "last_trade_on",
-    "tier",
-    "sales_rep",
-    "locale",
-    "channels",
-    "salutation",
-    "marketing_consent",
-    "consent_at",
-    "status",
-)
+#: The customer columns an import writes (the CSV's `branch` is stored as `branch_code`).
+_FIELDS = ("name", "branch_code", *OPTIONAL)
 
 
 @dataclass
@@ -95,7 +79,7 @@ class CustomerImporter:
 
     async def prepare(self) -> None:
         """Load branch codes and usernames (small sets) and make the seen-ids table."""
-        branch, staff = Branch.__table__, Staff.__table__  # type: ignore[attr-defined]
+        branch, staff = table(Branch), table(Staff)
         self.branches = set((await self.conn.execute(sa.select(branch.c.code))).scalars())
         self.staff = set((await self.conn.execute(sa.select(staff.c.username))).scalars())
         # Repeated ids are found through a temporary table, so memory stays flat.
@@ -145,7 +129,7 @@ class CustomerImporter:
         for code in missing:
             now = utcnow()
             await self.conn.execute(
-                sa.insert(Branch.__table__).values(  # type: ignore[attr-defined]
+                sa.insert(table(Branch)).values(
                     code=code,
                     name=code,
                     timezone=self.settings.timezone,
@@ -286,9 +270,9 @@ class CustomerImporter:
                 stmt.values({f: sa.bindparam(f) for f in (*_FIELDS, "updated_at")}), updates
             )
         if consents:
-            await self.conn.execute(sa.insert(ConsentChange.__table__), consents)  # type: ignore[attr-defined]
+            await self.conn.execute(sa.insert(table(ConsentChange)), consents)
         if self._events:
-            await self.conn.execute(sa.insert(Event.__table__), self._events)  # type: ignore[attr-defined]
+            await self.conn.execute(sa.insert(table(Event)), self._events)
         await self.conn.commit()
 
     def _error(self, number: int, exc: RowError, say: Output) -> None:

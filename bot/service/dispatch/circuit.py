@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.models import ChannelState
+from bot.db.models import ChannelState, table
 
-STATES: sa.Table = ChannelState.__table__  # type: ignore[attr-defined]
+STATES = table(ChannelState)
 
 
 async def _row(conn: AsyncConnection, channel: str, now: datetime) -> sa.Row[object]:

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Bundle, Customer, Message, PauseFlag
+from bot.db.models import Bundle, Customer, Message, PauseFlag, table
 
-BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
-C: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-P: sa.Table = PauseFlag.__table__  # type: ignore[attr-defined]
-M: sa.Table = Message.__table__  # type: ignore[attr-defined]
+BU = table(Bundle)
+C = table(Customer)
+P = table(PauseFlag)
+M = table(Message)
 
 
 def _due(now: datetime) -> sa.Select[int]:

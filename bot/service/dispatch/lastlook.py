@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.app import App
-from bot.db.models import Branch, Customer, Message
+from bot.db.models import Branch, Customer, Message, table
 from bot.service.admin import pause as pause_flags
 from bot.service.customers.consent import effective_consent
 from bot.service.dispatch.prepare import Send
@@ -23,7 +23,7 @@ from bot.service.dispatch.prepare import Send
 #: A send that starts this soon after preparing is still within the tick that checked it.
 RECHECK_AFTER = 1.0  # seconds
 
-MESSAGES: sa.Table = Message.__table__  # type: ignore[attr-defined]
+MESSAGES = table(Message)
 
 
 @dataclass(frozen=True)

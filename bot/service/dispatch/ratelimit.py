@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import RateSlot, utcnow
+from bot.db.models import RateSlot, table, utcnow
 
-SLOTS: sa.Table = RateSlot.__table__  # type: ignore[attr-defined]
+SLOTS = table(RateSlot)
 
 
 async def reserve(engine: AsyncEngine, sender: str, per_second: float,

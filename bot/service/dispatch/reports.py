@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Bundle, EarlyStatus, LinkToken, Message, Touch, utcnow
+from bot.db.models import Bundle, EarlyStatus, LinkToken, Message, Touch, table, utcnow
 from bot.service import events
 from bot.service.customers.addresses import mark_unusable
 from channels.base import DeliveryUpdate
@@ -41,10 +41,10 @@ STILL_OUT = ("sending", "retry", "queued", "sent", "delivered")
 #: How long a status report waits for a dispatcher that is recording the same message.
 SENDER_WAIT_MS = 5_000
 
-MESSAGE = Message.__table__  # type: ignore[attr-defined]
-BUNDLE = Bundle.__table__  # type: ignore[attr-defined]
-EARLY = EarlyStatus.__table__  # type: ignore[attr-defined]
-TOUCH = Touch.__table__  # type: ignore[attr-defined]
+MESSAGE = table(Message)
+BUNDLE = table(Bundle)
+EARLY = table(EarlyStatus)
+TOUCH = table(Touch)
 
 
 @dataclass(frozen=True, slots=True)

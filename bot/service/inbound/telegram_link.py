@@ -5,21 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Customer, LinkToken, Message, utcnow
+from bot.db.models import Customer, LinkToken, Message, table, utcnow
 from bot.service import events, tokens
 from bot.service.customers.addresses import usable_again
-from bot.service.inbound.texts import (
-    TELEGRAM_ALREADY,
-    TELEGRAM_LINK_REFUSED,
-    TELEGRAM_LINKED,
-    TELEGRAM_UNBOUND,
-    branch_info,
-)
+from bot.service.inbound import texts
 from channels.base import InboundMessage
 
-CUSTOMER: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-LINK: sa.Table = LinkToken.__table__  # type: ignore[attr-defined]
-MESSAGE: sa.Table = Message.__table__  # type: ignore[attr-defined]
+CUSTOMER = table(Customer)
+LINK = table(LinkToken)
+MESSAGE = table(Message)
 
 
 async def bind_telegram(session: AsyncSession, msg: InboundMessage, row_id: str,
@@ -30,7 +24,7 @@ async def bind_telegram(session: AsyncSession, msg: InboundMessage, row_id: str,
     """
     known = customer.id if customer is not None else None
     if not msg.start_payload:
-        return (TELEGRAM_ALREADY if known else TELEGRAM_UNBOUND), known
+        return (texts.TELEGRAM_ALREADY if known else texts.TELEGRAM_UNBOUND), known
     now = utcnow()
     token = await tokens.resolve(session, msg.start_payload, "telegram", now=now)
     conn = await session.connection()
@@ -51,12 +45,12 @@ async def bind_telegram(session: AsyncSession, msg: InboundMessage, row_id: str,
                           customer_id=token.customer_id, actor="customer",
                           channel="telegram", payload={"message_id": row_id})
             bound = await session.get(Customer, token.customer_id)
-            info = await branch_info(session, bound)
-            return TELEGRAM_LINKED.format(name=info.name), token.customer_id
+            info = await texts.branch_info(session, bound)
+            return texts.TELEGRAM_LINKED.format(name=info.name), token.customer_id
     if token is not None and known == token.customer_id:
-        return TELEGRAM_ALREADY, known  # the same chat opened its link again
+        return texts.TELEGRAM_ALREADY, known  # the same chat opened its link again
     events.record(session, "telegram.link_refused",
                   "Telegram link refused (unknown, expired or already used)",
                   customer_id=token.customer_id if token else None, channel="telegram",
                   payload={"message_id": row_id})
-    return TELEGRAM_LINK_REFUSED, known
+    return texts.TELEGRAM_LINK_REFUSED, known

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from bot.db.models import Bundle
+from bot.db.models import Bundle, table
 from bot.domain.kinds import (
     CALLBACK_TYPE_KINDS,
     GREETING_KINDS,
@@ -20,7 +20,7 @@ from bot.service.planning.context import PlanContext
 from bot.service.planning.rules_sql import C, T
 from bot.service.planning.sqlbits import case_map, execute, insert_ignoring
 
-BU: sa.Table = Bundle.__table__  # type: ignore[attr-defined]
+BU = table(Bundle)
 DEFAULT_REPLY_WORKING_DAYS = 2
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from bot.db.models import AddressStatus, Branch, Customer, Touch
+from bot.db.models import AddressStatus, Branch, Customer, Touch, table
 from bot.domain.kinds import (
     ACTIVE_ONLY_KINDS,
     CAP_COUNTED_KINDS,
@@ -23,10 +23,10 @@ from bot.domain.kinds import (
 )
 from bot.domain.rules import quarter_start
 
-C: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-B: sa.Table = Branch.__table__  # type: ignore[attr-defined]
-T: sa.Table = Touch.__table__  # type: ignore[attr-defined]
-A: sa.Table = AddressStatus.__table__  # type: ignore[attr-defined]
+C = table(Customer)
+B = table(Branch)
+T = table(Touch)
+A = table(AddressStatus)
 
 TOUCH_COLUMNS = ["customer_id", "kind", "dedupe_key", "status", "reason", "due_on", "due_at",
                  "reply_deadline", "sla_due_at", "festival", "created_at", "updated_at"]

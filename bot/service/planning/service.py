@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.app import App
-from bot.db.models import PlanRun, Touch
+from bot.db.models import PlanRun, Touch, table
 from bot.service.calendar import load_calendar
 from bot.service.planning.bundling import tidy_loose
 from bot.service.planning.capacity import estimate_capacity
@@ -74,7 +74,7 @@ async def catch_up(app: App, now: datetime | None = None) -> list[PlanResult]:
 
 async def count_day(app: App, day: date) -> dict[str, dict[str, int]]:
     """Touches of a day by kind and status (the `by_kind` of `plan --json`)."""
-    touch = Touch.__table__  # type: ignore[attr-defined]
+    touch = table(Touch)
     counts: dict[str, dict[str, int]] = {}
     async with app.sessions() as session:
         rows = await (await session.connection()).execute(
