@@ -35,7 +35,7 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
 
     web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)
     web.state.ctx = ctx
-    web.add_exception_handler(QueueError, api.queue_refused)
+    web.add_exception_handler(QueueError, api.callbacks.queue_refused)
     for module in (health, metrics, webhooks, unsubscribe, telegram_link, api):
         web.include_router(module.router)
     return web

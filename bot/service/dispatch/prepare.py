@@ -2,8 +2,8 @@
 
 Checks (window, consent, pause, degraded circuit), channel choice, compose, and the
 `sending` row are all written before any provider call, so a send cut off before its outcome
-was recorded is found and reconciled, never blindly repeated. Both the batch path and the
-per-bundle failover path prepare through here, so they make the same decisions.
+was recorded is found and reconciled, never blindly repeated. A bundle going round again for
+its next channel is prepared here too, so every send makes the same decisions.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Record sends that a provider accepted, in the caller's transaction.
 
-The batch path and the per-bundle path record success the same way: message, touches and
-bundle become `sent`, statuses that raced ahead of us are applied, and the channel's
-circuit is told it works again.
+A round's accepted sends are recorded together: message, touches and bundle become `sent`,
+statuses that raced ahead of us are applied, and the channel's circuit is told it works again.
 """
 
 from __future__ import annotations

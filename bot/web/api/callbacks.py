@@ -1,15 +1,15 @@
-"""JSON API v1 (bearer tokens): the callback queue and customers' timelines."""
+"""JSON API v1: the callback queue (list, claim next, release, keep, record the call)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from bot.db.models import Customer, utcnow
+from bot.db.models import utcnow
 from bot.service.callbacks.errors import (
     BadOutcome,
     NotAllowed,
@@ -20,10 +20,9 @@ from bot.service.callbacks.errors import (
 )
 from bot.service.callbacks.outcomes import CallOutcome, record_outcome
 from bot.service.callbacks.queue import claim_next, queue_view, release, still_working
-from bot.service.customers.view import customer_view
-from bot.web.auth import Ctx, CurrentStaff, not_own_customer, readable_branch
+from bot.web.auth import Ctx, CurrentStaff, readable_branch
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(tags=["callbacks"])
 
 
 class OutcomeIn(BaseModel):
@@ -111,17 +110,3 @@ async def outcome(callback_id: CallbackId, body: OutcomeIn, staff: CurrentStaff,
                                         ctx.app.settings)
         await s.commit()
         return {"callback_id": callback.id, "status": callback.status}
-
-
-@router.get("/customers/{customer_id}")
-async def customer(customer_id: str, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
-    """One customer, masked, with consent, addresses and the whole timeline."""
-    async with ctx.app.sessions() as s:
-        row = await s.get(Customer, customer_id)
-        if row is None:
-            raise HTTPException(404, "no such customer")
-        readable_branch(staff, row.branch_code)
-        not_own_customer(staff, row)
-        view = await customer_view(s, customer_id, ctx.app.settings)
-    assert view is not None
-    return view
