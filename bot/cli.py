@@ -7,7 +7,17 @@ from typing import Any
 
 import typer
 
-from bot.commands import branch, classify, customers, ops, planning, sending, staff, templates
+from bot.commands import (
+    branch,
+    classify,
+    customers,
+    ops,
+    planning,
+    sending,
+    simulate,
+    staff,
+    templates,
+)
 
 app = typer.Typer(
     name="outreach",
@@ -27,7 +37,7 @@ COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
     ("customer", customers.customer_cmd), ("plan", planning.plan), ("queue", planning.queue),
     ("classify", classify.classify), ("calendar", planning.calendar_app),
     ("templates", templates.app), ("dispatch", sending.dispatch), ("pause", sending.pause),
-    ("resume", sending.resume), ("send-test", sending.send_test),
+    ("resume", sending.resume), ("send-test", sending.send_test), ("simulate", simulate.app),
 )
 for _name, _command in COMMANDS:
     if isinstance(_command, typer.Typer):

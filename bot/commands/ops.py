@@ -11,14 +11,28 @@ import typer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import App, build_channels, configure_logging, safe_url
+from bot.bootstrap import (
+    App,
+    build_channels,
+    build_dispatcher,
+    build_inbound,
+    configure_logging,
+    safe_url,
+)
 from bot.commands.common import err, fail, out, with_app
 from bot.db.migrate import current_revision
 from bot.domain.masking import mask_email
 from bot.run.runner import AlreadyRunning, serve, sqlite_run_lock
-from bot.service.admin.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_secret_key, seed_demo
+from bot.service.admin.demo import (
+    DEMO_PASSWORD,
+    DEMO_REPLIES,
+    DEMO_STAFF,
+    ensure_secret_key,
+    seed_demo,
+)
 from bot.service.admin.templates import oversized_sms_defaults, sms_limits
 from bot.service.dispatch.channel_state import adapter_states, channel_states
+from bot.service.inbound.simulate import SimulationRefused, simulate_reply
 from channels.base import ChecksReach
 from channels.registry import CHANNEL_NAMES, Channels
 
@@ -68,14 +82,36 @@ def demo(
         channels = build_channels(a.settings)
         try:
             out.print("channels: " + ", ".join(f"{c} {channels.mode(c)}" for c in CHANNEL_NAMES))
+            for line in await _first_replies(a, channels):
+                out.print(f"reply: {line}")
         finally:
             await channels.close()
+        out.print(f"console: {a.settings.public_url}/console/ (demo-agent / {DEMO_PASSWORD})")
         if not seed_only:
             configure_logging(a.settings)
             with sqlite_run_lock(a.settings.database_url):
                 await serve(a, None)
 
     with_app(work, user_errors=(AlreadyRunning,))
+
+
+async def _first_replies(a: App, channels: Channels) -> list[str]:
+    """Send today's due messages, then let a few demo customers answer through the real
+    inbound path (once: each reply has a fixed id), so the queue shows work at once."""
+    dispatcher = build_dispatcher(a, channels)
+    for _ in range(5):
+        if not (await dispatcher.tick()).claimed:
+            break
+    processor, lines = build_inbound(a, channels), []
+    for customer, channel, words, meaning in DEMO_REPLIES:
+        try:
+            done = await simulate_reply(processor, channels.mode(channel), customer, channel,
+                                        words, provider_id=f"demo-{customer}")
+        except SimulationRefused:
+            continue  # a live channel in a trial: its replies come from customers only
+        if not done.handled.duplicate:
+            lines.append(f"{customer} ({channel}) 「{words}」 → {meaning}")
+    return lines
 
 
 def check() -> None:

@@ -334,6 +334,8 @@ class CallbackAttempt(SQLModel, table=True):
     notes: str | None = None
     follow_up_at: datetime | None = None
     at: datetime = Field(default_factory=utcnow)
+    method: str = Field(default="phone", max_length=8)  # phone | sms | email | visit
+    answers: str | None = None  # JSON: new-account compliance point → yes/no
 
 
 def table(model: type[SQLModel]) -> sa.Table:

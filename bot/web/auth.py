@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.db.models import Customer, Staff
 from bot.domain.access import branch_scope, own_customer_refusal
@@ -15,14 +16,18 @@ from bot.web.deps import WebContext, context
 Ctx = Annotated[WebContext, Depends(context)]
 
 
-async def current_staff(request: Request, ctx: Ctx) -> Staff:
+#: Declared in OpenAPI, so "Authorize" in /docs works; checked by `current_staff`.
+bearer = HTTPBearer(auto_error=False, description="a token from `outreach staff token USER`")
+
+
+async def current_staff(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Staff:
     """The active staff member behind `Authorization: Bearer <token>`, else 401."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if credentials is None or not credentials.credentials.strip():
         raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
     async with ctx.app.sessions() as s:
-        staff = await staff_for_token(s, token.strip())
+        staff = await staff_for_token(s, credentials.credentials.strip())
     if staff is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return staff

@@ -34,6 +34,17 @@ _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰",
           "娟", "涛", "明", "超", "秀兰", "霞")
 _SPECIAL = ("欧阳晓燕", "司马光明", "阿依古丽·买买提江", "诸葛亮亮")
+#: Replies a few demo customers send on the first run, through the real inbound path, so the
+#: queue and the timelines show real work: (customer, channel, text, what it becomes).
+DEMO_REPLIES = (
+    ("D0002", "sms", "不是我开的户，我从来没去过你们营业部", "not_me: P0, the manager is alerted"),
+    ("D0003", "sms", "你们的APP天天卡，再这样我要投诉", "complaint: P1"),
+    ("D0012", "sms", "在开会，明天上午十点再打给我", "reschedule: P2 at the time asked"),
+    ("D0022", "sms", "看情况吧", "unsure: a P2 callback on a callback-type touch"),
+    ("D0005", "email", "以后别再给我发这些了", "opt-out: consent withdrawn, confirmed once"),
+)
+#: The demo branch sends at any hour, so a trial at night shows the whole flow.
+DEMO_SEND_WINDOW = "00:00-23:59"
 
 
 @dataclass
@@ -95,7 +106,7 @@ async def seed_demo(app: App) -> DemoResult:
             await add_branch(s, DEMO_BRANCH, BranchChanges(
                 name="演示证券上海演示路营业部", sms_signature="演示证券",
                 service_phone="95500", manager_email="manager@demo.example.com",
-                assume_consent=False), app.settings, actor="demo")
+                assume_consent=False, send_window=DEMO_SEND_WINDOW), app.settings, actor="demo")
         existing = set((await s.exec(select(Staff.username))).all())
         for username, role, branch, sales in DEMO_STAFF:
             if username not in existing:

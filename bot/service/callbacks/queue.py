@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.locks import hold_xact_lock
 from bot.db.models import Branch, Callback, Customer, Staff, table, utcnow
 from bot.domain.access import callback_work_refusal
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.callbacks import OPEN_STATUSES, PRIORITIES
 from bot.domain.masking import mask_phone
 from bot.domain.rules import next_call_slot
@@ -133,11 +134,24 @@ async def expire_claims(engine: AsyncEngine, settings: Settings, now: datetime |
         return result.rowcount or 0
 
 
+def suggested_call(callback: Callback, tz: str, calendar: WorkingCalendar,
+                   now: datetime) -> tuple[datetime, datetime | None, bool]:
+    """When to call: (from, until, asked by the customer). The time the customer asked for
+    ("下周一上午十点再打给我") is kept as it is, evenings included; otherwise the next call
+    window of the script (话术建议时段) from when the callback is due."""
+    asked = callback.due_at is not None and any(
+        r.startswith("reschedule") for r in json.loads(callback.reasons))
+    if asked and callback.due_at is not None and callback.due_at >= now:
+        return callback.due_at, None, True
+    start, end = next_call_slot(max(now, callback.due_at or now), tz, calendar)
+    return start, end, False
+
+
 async def queue_view(session: AsyncSession, branch: str | None, now: datetime | None = None,
                      tz: str = "Asia/Shanghai", call_windows: bool = False,
                      viewer: str | None = None) -> list[dict[str, Any]]:
     """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md;
-    `call_windows` adds the call script's next good time to call (话术建议时段).
+    Each item says when to call (`suggested_call`); `call_windows` adds it as text too.
     `viewer` (a staff username) hides the customers whose sales_rep they are (独立性原则)."""
     now = now or utcnow()
     query = (select(Callback, Customer, Staff)
@@ -155,7 +169,7 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
     # fallback for a branch without one).
     zones = {code: zone or tz for code, zone in (await session.exec(
         select(Branch.code, Branch.timezone))).all()}
-    calendar = await load_calendar(session) if call_windows else None
+    calendar = await load_calendar(session)
     items = []
     for cb, cu, st in rows:
         branch_tz = zones.get(cb.branch_code) or tz
@@ -167,9 +181,11 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
             "breached": cb.sla_due_at < now, "status": cb.status,
             "assignee": st.username if st else None, "phone": mask_phone(cu.phone),
         }
-        if calendar is not None:
-            start, end = next_call_slot(max(now, cb.due_at or now), branch_tz, calendar)
-            item["call_window"] = (f"{start.astimezone(zone):%Y-%m-%d %H:%M}–"
-                                   f"{end.astimezone(zone):%H:%M}")
+        start, end, asked = suggested_call(cb, branch_tz, calendar, now)
+        item["suggested_call_at"] = start.astimezone(zone).isoformat()
+        item["asked_by_customer"] = asked
+        if call_windows:
+            until = f"–{end.astimezone(zone):%H:%M}" if end else " (客户约定 / asked)"
+            item["call_window"] = f"{start.astimezone(zone):%Y-%m-%d %H:%M}{until}"
         items.append(item)
     return items

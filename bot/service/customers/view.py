@@ -19,18 +19,15 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
 
 
-async def customer_view(
-    session: AsyncSession, customer_id: str, settings: Settings
-) -> dict[str, Any] | None:
-    """The `outreach customer ID --json` shape of DESIGN.md, masked."""
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
-        return None
+async def consent_and_addresses(session: AsyncSession, customer: Customer,
+                                settings: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The customer's marketing consent (and its last change) and each address, masked, with
+    whether dispatch may use it."""
     branch = await session.get(Branch, customer.branch_code)
     last_change = (
         await session.exec(
             select(ConsentChange)
-            .where(ConsentChange.customer_id == customer_id)
+            .where(ConsentChange.customer_id == customer.id)
             .order_by(col(ConsentChange.at).desc(), col(ConsentChange.id).desc())
         )
     ).first()
@@ -45,6 +42,22 @@ async def customer_view(
             "address": mask_address(channel, value),
             "status": state.status if state else "ok",
         })
+    consent = {
+        "marketing": effective_consent(customer, branch, settings),
+        "changed_at": _iso(last_change.at if last_change else customer.consent_at),
+        "channel": last_change.channel if last_change else None,
+    }
+    return consent, addresses
+
+
+async def customer_view(
+    session: AsyncSession, customer_id: str, settings: Settings
+) -> dict[str, Any] | None:
+    """The `outreach customer ID --json` shape of DESIGN.md, masked."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    consent, addresses = await consent_and_addresses(session, customer, settings)
     events = await session.exec(
         select(Event).where(Event.customer_id == customer_id).order_by(col(Event.at), col(Event.id))
     )
@@ -63,11 +76,7 @@ async def customer_view(
             "sales_rep": customer.sales_rep,
             "channels": customer.channels.split("|") if customer.channels else [],
         },
-        "consent": {
-            "marketing": effective_consent(customer, branch, settings),
-            "changed_at": _iso(last_change.at if last_change else customer.consent_at),
-            "channel": last_change.channel if last_change else None,
-        },
+        "consent": consent,
         "addresses": addresses,
         "timeline": [
             {"at": _iso(e.at), "type": e.type, "actor": e.actor, "channel": e.channel,

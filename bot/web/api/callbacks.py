@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from bot.db.models import utcnow
+from bot.service.callbacks.detail import callback_detail, reveal_contact
 from bot.service.callbacks.errors import (
     BadOutcome,
     NotAllowed,
@@ -34,22 +34,16 @@ class OutcomeIn(BaseModel):
     identity: str = Field("not_verified", description="customer | authorised_agent | not_verified")
     notes: str | None = Field(None, max_length=4000)
     follow_up_at: datetime | None = None
+    method: str = Field("phone", description="phone | sms | email | visit")
+    answers: dict[str, bool] = Field(default_factory=dict, description=(
+        "new-account compliance points answered: own_will, risks_explained, "
+        "no_promised_returns, no_trading_for_you, no_private_fees (a false flags the callback)"))
 
-    @field_validator("outcome", "dialled", "recording_ref", "identity", "notes")
+    @field_validator("outcome", "dialled", "recording_ref", "identity", "notes", "method")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
             raise ValueError("NUL characters are not allowed")
-        return value
-
-    @field_validator("follow_up_at")
-    @classmethod
-    def _plausible(cls, value: datetime | None) -> datetime | None:
-        """A follow-up is agreed for the coming year, not for 9999 (nor the past)."""
-        if value is not None and value.utcoffset() is not None:
-            now = utcnow()
-            if not now - timedelta(days=1) <= value <= now + timedelta(days=366):
-                raise ValueError("follow_up_at must be within the next year")
         return value
 
 
@@ -59,7 +53,7 @@ CallbackId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 #: HTTP status of each queue refusal, by type.
 QUEUE_STATUS: dict[type[QueueError], int] = {
-    NotFound: 403, NotAllowed: 403, NotHeld: 409, TooManyHeld: 409, BadOutcome: 422}
+    NotFound: 404, NotAllowed: 403, NotHeld: 409, TooManyHeld: 409, BadOutcome: 422}
 
 
 async def queue_refused(_: Request, exc: Exception) -> JSONResponse:
@@ -84,6 +78,26 @@ async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
     if callback_id is None:
         return Response(status_code=204)
     return Response(content=f'{{"callback_id": {callback_id}}}', media_type="application/json")
+
+
+@router.get("/callbacks/{callback_id}")
+async def callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+    """What the callback page shows: the customer's words and ours in full, earlier calls,
+    consent and addresses, when to call and the script. Each view is recorded."""
+    async with ctx.app.sessions() as s:
+        detail = await callback_detail(s, callback_id, staff, ctx.app.settings)
+        await s.commit()
+    return detail
+
+
+@router.post("/callbacks/{callback_id}/reveal")
+async def reveal(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> dict[str, str]:
+    """The full phone number and name, for the agent holding the callback or compliance;
+    each call is recorded."""
+    async with ctx.app.sessions() as s:
+        contact = await reveal_contact(s, callback_id, staff)
+        await s.commit()
+    return contact
 
 
 @router.post("/callbacks/{callback_id}/release", status_code=204)

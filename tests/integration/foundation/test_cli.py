@@ -161,14 +161,20 @@ def test_import_exit_codes_and_customer_view(branch: str, tmp_path: Path) -> Non
     assert code == 2 and "no customer NOPE" in output
 
 
-def test_demo_is_idempotent(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_demo_is_idempotent_and_fills_the_queue(cli_env: dict[str, str], tmp_path: Path) -> None:
     code, output = outreach("demo", "--seed-only")
     assert code == 0, output
     assert "50 created" in output
     assert not (tmp_path / ".env").exists()  # a key in the environment is enough
+    assert output.count("\nreply: ") == 5 and "/console/" in output
+    queue = json.loads(outreach("queue", "--json")[1])
+    assert [(q["customer_id"], q["priority"]) for q in queue][:2] == [("D0002", "P0"), ("D0003", "P1")]
+    asked = next(q for q in queue if q["customer_id"] == "D0012")
+    assert asked["asked_by_customer"] is True and "T10:00:00" in asked["suggested_call_at"]
     code, output = outreach("demo", "--seed-only")
     assert code == 0
     assert "0 staff added" in output and "0 created, 0 updated, 50 unchanged" in output
+    assert "reply: " not in output and len(json.loads(outreach("queue", "--json")[1])) == len(queue)
 
 
 def test_demo_writes_a_secret_key_when_none_is_set(

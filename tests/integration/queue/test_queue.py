@@ -109,7 +109,9 @@ async def test_outcome_records_and_rules(app: App) -> None:
         with pytest.raises(QueueError, match="recording reference"):
             await record_outcome(s, cid, agent, CallOutcome("resolved"), app.settings, NOW)
         with pytest.raises(QueueError, match="agreed time"):
-            await record_outcome(s, cid, agent, CallOutcome("follow_up", recording_ref="R1"), app.settings, NOW)
+            await record_outcome(s, cid, agent, CallOutcome("follow_up", recording_ref="R1",
+                                                             dialled="13812345678"),
+                                 app.settings, NOW)
         cb = await record_outcome(s, cid, agent, CallOutcome(
             "wrong_number", dialled="13812345678", recording_ref="REC-1", identity="not_verified",
             notes="接听者称不认识客户"), app.settings, NOW)
@@ -128,7 +130,8 @@ async def test_queue_json_contract(app: App) -> None:
         rows = await queue_view(s, None, NOW)
     assert [r["customer_id"] for r in rows] == ["B", "A"]
     assert set(rows[0]) == {"callback_id", "customer_id", "branch", "priority", "reasons",
-                            "sla_due_at", "breached", "status", "assignee", "phone"}
+                            "sla_due_at", "breached", "status", "assignee", "phone",
+                            "suggested_call_at", "asked_by_customer"}
     assert rows[1]["breached"] is True and rows[1]["phone"] == "138****5678"
     assert rows[0]["sla_due_at"].endswith("+08:00")
 

@@ -113,10 +113,11 @@ async def test_naive_follow_up_time_via_api_is_422(app: App) -> None:
     async with _client(app) as client:
         cid = (await client.post("/api/v1/callbacks/claim-next", headers=head)).json()["callback_id"]
         r = await client.post(f"/api/v1/callbacks/{cid}/outcome", headers=head, json={
-            "outcome": "follow_up", "recording_ref": "R", "follow_up_at": "2030-03-04T10:00:00"})
+            "outcome": "follow_up", "recording_ref": "R", "dialled": "13812345678",
+            "follow_up_at": "2030-03-04T10:00:00"})
         listed = await client.get("/api/v1/callbacks", headers=head)
         ok = await client.post(f"/api/v1/callbacks/{cid}/outcome", headers=head, json={
-            "outcome": "follow_up", "recording_ref": "R",
+            "outcome": "follow_up", "recording_ref": "R", "dialled": "13812345678",
             "follow_up_at": (utcnow() + timedelta(days=7)).isoformat()})
     assert r.status_code == 422 and "time zone" in r.text
     assert listed.status_code == 200
@@ -129,7 +130,8 @@ async def test_implausible_api_input_is_422_not_a_server_error(app: App) -> None
     async with _client(app) as client:
         cid = (await client.post("/api/v1/callbacks/claim-next", headers=head)).json()["callback_id"]
         answers = [await client.post(f"/api/v1/callbacks/{cid}/outcome", headers=head, json={
-            "outcome": "follow_up", "recording_ref": "R", **extra}) for extra in (
+            "outcome": "follow_up", "recording_ref": "R", "dialled": "13812345678", **extra})
+            for extra in (
                 {"follow_up_at": "9999-12-31T23:00:00+08:00"},
                 {"follow_up_at": "0001-01-01T00:30:00+08:00"},
                 {"follow_up_at": (utcnow() + timedelta(days=7)).isoformat(), "notes": "a\x00b"})]
@@ -147,8 +149,8 @@ async def test_naive_follow_up_time_is_refused_by_the_service(app: App) -> None:
     async with app.sessions() as s:
         with pytest.raises(QueueError, match="time zone"):
             await record_outcome(s, cid, people["agent_sh"],
-                                 CallOutcome("follow_up", recording_ref="R",
-                                         follow_up_at=NOW.replace(tzinfo=None)),
+                                 CallOutcome("follow_up", recording_ref="R", dialled="138",
+                                             follow_up_at=NOW.replace(tzinfo=None)),
                                  app.settings, NOW)
 
 
@@ -190,7 +192,8 @@ async def test_an_agreed_follow_up_is_due_then_with_a_working_hour_to_do_it(app:
     friday = datetime.fromisoformat("2026-03-06T15:00:00+08:00")
     async with app.sessions() as s:
         cb = await record_outcome(s, cid, people["agent_sh"],
-                                  CallOutcome("follow_up", recording_ref="R", follow_up_at=friday),
+                                  CallOutcome("follow_up", recording_ref="R", dialled="138",
+                                              follow_up_at=friday),
                                   app.settings, NOW)
         await s.commit()
     assert cb.due_at == friday
