@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from bot.bootstrap import App
 from bot.service.callbacks.errors import QueueError
-from bot.web import api, health, metrics, telegram_link, unsubscribe, webhooks
+from bot.web import api, docs, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 from channels.registry import Channels
 
@@ -33,9 +33,11 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
             await replayer
         await ctx.close()
 
-    web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan)
+    web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     web.state.ctx = ctx
     web.add_exception_handler(QueueError, api.callbacks.queue_refused)
     for module in (health, metrics, webhooks, unsubscribe, telegram_link, api):
         web.include_router(module.router)
+    docs.install(web)
     return web

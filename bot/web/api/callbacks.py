@@ -20,6 +20,7 @@ from bot.service.callbacks.errors import (
 )
 from bot.service.callbacks.outcomes import CallOutcome, record_outcome
 from bot.service.callbacks.queue import claim_next, queue_view, release, still_working
+from bot.web.api.models import CallbackPage, Claimed, Contact, QueueItem, Recorded
 from bot.web.auth import Ctx, CurrentStaff, readable_branch
 
 router = APIRouter(tags=["callbacks"])
@@ -62,7 +63,7 @@ async def queue_refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
-@router.get("/callbacks")
+@router.get("/callbacks", response_model=list[QueueItem])
 async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = None) -> list[dict[str, Any]]:
     """Open callbacks, most urgent first (the `queue --json` shape)."""
     scope = readable_branch(staff, branch)
@@ -71,16 +72,17 @@ async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = Non
                                 viewer=staff.username)
 
 
-@router.post("/callbacks/claim-next")
-async def claim(staff: CurrentStaff, ctx: Ctx) -> Response:
+@router.post("/callbacks/claim-next", response_model=Claimed,
+             responses={204: {"description": "nothing to claim"}})
+async def claim(staff: CurrentStaff, ctx: Ctx) -> Response | Claimed:
     """Take the most urgent callback you may work; 204 when there is none."""
     callback_id = await claim_next(ctx.app.engine, staff, ctx.app.settings)
     if callback_id is None:
         return Response(status_code=204)
-    return Response(content=f'{{"callback_id": {callback_id}}}', media_type="application/json")
+    return Claimed(callback_id=callback_id)
 
 
-@router.get("/callbacks/{callback_id}")
+@router.get("/callbacks/{callback_id}", response_model=CallbackPage)
 async def callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """What the callback page shows: the customer's words and ours in full, earlier calls,
     consent and addresses, when to call and the script. Each view is recorded."""
@@ -90,7 +92,7 @@ async def callback(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> di
     return detail
 
 
-@router.post("/callbacks/{callback_id}/reveal")
+@router.post("/callbacks/{callback_id}/reveal", response_model=Contact)
 async def reveal(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> dict[str, str]:
     """The full phone number and name, for the agent holding the callback or compliance;
     each call is recorded."""
@@ -116,7 +118,7 @@ async def keep_claim(callback_id: CallbackId, staff: CurrentStaff, ctx: Ctx) -> 
         await s.commit()
 
 
-@router.post("/callbacks/{callback_id}/outcome")
+@router.post("/callbacks/{callback_id}/outcome", response_model=Recorded)
 async def outcome(callback_id: CallbackId, body: OutcomeIn, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Record the call and move the callback on."""
     async with ctx.app.sessions() as s:
