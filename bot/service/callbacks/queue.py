@@ -105,6 +105,13 @@ async def held_by(session: AsyncSession, callback_id: int, staff: Staff) -> Call
     return callback
 
 
+async def held_callbacks(session: AsyncSession, staff: Staff) -> list[Callback]:
+    """The callbacks this agent holds now, most urgent first."""
+    return list((await session.exec(select(Callback).where(
+        Callback.status == "claimed", Callback.assignee_id == staff.id)
+        .order_by(_priority_order(), col(Callback.sla_due_at)))).all())
+
+
 async def release(session: AsyncSession, callback_id: int, staff: Staff) -> None:
     """Give a held callback back to the queue."""
     callback = await held_by(session, callback_id, staff)
@@ -149,10 +156,11 @@ def suggested_call(callback: Callback, tz: str, calendar: WorkingCalendar,
 
 async def queue_view(session: AsyncSession, branch: str | None, now: datetime | None = None,
                      tz: str = "Asia/Shanghai", call_windows: bool = False,
-                     viewer: str | None = None) -> list[dict[str, Any]]:
+                     viewer: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Open callbacks, most urgent first, in the `queue --json` shape of DESIGN.md;
-    Each item says when to call (`suggested_call`); `call_windows` adds it as text too.
-    `viewer` (a staff username) hides the customers whose sales_rep they are (独立性原则)."""
+    each item says when to call (`suggested_call`); `call_windows` adds it as text too.
+    `viewer` (a staff username) hides the customers whose sales_rep they are (独立性原则);
+    `limit` keeps the most urgent few (the console's page), ordered by the database."""
     now = now or utcnow()
     query = (select(Callback, Customer, Staff)
              .join(Customer, col(Customer.id) == Callback.customer_id)
@@ -163,8 +171,8 @@ async def queue_view(session: AsyncSession, branch: str | None, now: datetime | 
     if viewer:
         query = query.where(sa.or_(col(Customer.sales_rep).is_(None),
                                    col(Customer.sales_rep) != viewer))
-    rows = (await session.exec(query)).all()
-    rows = sorted(rows, key=lambda r: (PRIORITIES.index(r[0].priority), r[0].sla_due_at, r[0].id))
+    query = query.order_by(_priority_order(), col(Callback.sla_due_at), col(Callback.id))
+    rows = (await session.exec(query.limit(limit) if limit else query)).all()
     # Times are shown, and call windows found, in each branch's own time zone (`tz` is the
     # fallback for a branch without one).
     zones = {code: zone or tz for code, zone in (await session.exec(
