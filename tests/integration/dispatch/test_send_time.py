@@ -125,9 +125,10 @@ async def test_a_send_marked_interrupted_during_its_call_stays_unknown(
     on the same SQLite file did, at its start). Its failure then moves nothing back: the
     bundle is not re-planned without its touches, and later ticks neither crash nor send."""
     await planned(rig, {"phone": HK, "email": "zhang@example.com"})
-    rig.twilio.fail_next(1, status, code=code, delay=1.0)
+    rig.twilio.fail_next(1, status, code=code, delay=2.0)
     tick = asyncio.create_task(rig.tick())
-    await asyncio.sleep(0.5)
+    while rig.twilio.requests == 0:  # Twilio has the request and holds its answer
+        await asyncio.sleep(0.01)
     assert await mark_interrupted(rig.app, rig.clock.now + SEND_TIMEOUT) == 1
     assert (await tick).steps == {"unknown": 1}
     (message,) = await rows(rig, Message)
@@ -143,9 +144,10 @@ async def test_a_send_marked_interrupted_during_its_call_is_settled_when_accepte
     """Twilio accepted it after all: the answer settles the `unknown` mark (provider id
     recorded, message, touches and bundle sent), as a status callback would."""
     await planned(rig, {"phone": HK})
-    rig.twilio.answer_delay = 1.0
+    rig.twilio.answer_delay = 2.0
     tick = asyncio.create_task(rig.tick())
-    await asyncio.sleep(0.5)
+    while rig.twilio.requests == 0:  # Twilio has the request and holds its answer
+        await asyncio.sleep(0.01)
     assert await mark_interrupted(rig.app, rig.clock.now + SEND_TIMEOUT) == 1
     assert (await tick).steps == {"sent": 1}
     (message,) = await rows(rig, Message)
