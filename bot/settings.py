@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.access import CONSOLE_ROLES
+
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -39,6 +41,27 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "log_format": ("text", "json"),
     "telegram_mode": ("webhook", "polling"),
 }
+
+#: What one process's web server may serve (OUTREACH_SERVE): provider webhooks and customer
+#: links (internet-facing), the JSON API and its docs, the staff console (intranet).
+SERVE_PARTS = ("webhooks", "api", "console")
+
+
+def check_words(value: str, allowed: tuple[str, ...]) -> str:
+    """Accept a comma-separated list of known words (at least one), normalised to `a,b`."""
+    words = [w.strip() for w in value.split(",") if w.strip()]
+    unknown = [w for w in words if w not in allowed]
+    if unknown or not words:
+        raise ValueError(f"unknown {unknown[0]!r}; use words from: {', '.join(allowed)}"
+                         if unknown else f"name at least one of: {', '.join(allowed)}")
+    return ",".join(dict.fromkeys(words))
+
+
+def check_url(value: str) -> str:
+    """Accept http(s) URLs only, without the trailing slash (links are joined to it)."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -107,6 +130,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
 
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    login_lockout_attempts: int = Field(0, ge=0)  # 0: growing delay only, never a lock
+    mfa_required_roles: str = "admin,compliance"
+    console_url: str | None = None  # None: PUBLIC_URL
+    serve: str = ",".join(SERVE_PARTS)
+    docs_public: bool = False
+
     @field_validator("send_window", "working_hours")
     @classmethod
     def _window(cls, value: str) -> str:
@@ -133,12 +163,22 @@ class Settings(BaseSettings):
             raise ValueError(f"use {', '.join(allowed[:-1])} or {allowed[-1]}")
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "console_url")
     @classmethod
-    def _public_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @field_validator("serve")
+    @classmethod
+    def _serve(cls, value: str) -> str:
+        return check_words(value, SERVE_PARTS)
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _mfa_roles(cls, value: str) -> str:
+        if not value.strip():
+            return ""  # nobody must; everyone may
+        return check_words(value, CONSOLE_ROLES)
 
     @model_validator(mode="after")
     def _telegram_secret(self) -> Settings:
@@ -151,6 +191,21 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def served(self) -> frozenset[str]:
+        """The parts of SERVE_PARTS this process's web server answers for."""
+        return frozenset(self.serve.split(","))
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """Roles that must sign in to the console with a TOTP code."""
+        return frozenset(filter(None, self.mfa_required_roles.split(",")))
+
+    @property
+    def console_base(self) -> str:
+        """The console's own address: CONSOLE_URL, else PUBLIC_URL."""
+        return self.console_url or self.public_url
 
 
 class SettingsError(Exception):

@@ -80,7 +80,7 @@ def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Settings for tests: defaults, our database, no .env from the working directory."""
-    return load_settings(_env_file=None, database_url=database_url)
+    return load_settings(_env_file=None, database_url=database_url, secret_key="test-secret")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`outreach staff add|deactivate|token`."""
+"""`outreach staff add|deactivate|token|unlock`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from bot.bootstrap import App
 from bot.commands.common import out, read_stdin_secret, with_app
 from bot.domain.access import ROLES, needs_password
+from bot.service.admin.logins import unlock as unlock_staff
 from bot.service.admin.staff import (
     StaffError,
     add_staff,
@@ -82,3 +83,16 @@ def token(
     out.print(f"token id: {token_id}")
     out.print(secret)
     out.print("keep it now: it is shown only this once", style="yellow")
+
+
+@app.command("unlock")
+def unlock(username: str) -> None:
+    """Unlock a console account locked after OUTREACH_LOGIN_LOCKOUT_ATTEMPTS failed logins."""
+
+    async def work(a: App) -> None:
+        async with a.sessions() as s:
+            await unlock_staff(s, username, actor="cli")
+            await s.commit()
+
+    with_app(work, user_errors=(StaffError,))
+    out.print(f"staff {username} unlocked")

@@ -46,6 +46,22 @@ class Staff(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     deactivated_at: datetime | None = None
+    # Console sign-in (bot.service.admin.logins): the TOTP secret once enrolled; failures in a
+    # row and the last one (they decide the delay before the next attempt); the lock-out
+    # (LOGIN_LOCKOUT_ATTEMPTS); sessions issued before `sessions_valid_after` are void.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    failed_logins: int = 0
+    last_failed_login_at: datetime | None = None
+    locked_at: datetime | None = None
+    sessions_valid_after: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed console logins per client address, shared by every process (growing delay)."""
+
+    ip: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_at: datetime = Field(default_factory=utcnow)
 
 
 class ApiToken(SQLModel, table=True):

@@ -10,6 +10,8 @@ BRANCH_OPTIONAL = frozenset({"compliance"})
 BRANCH_REFUSED = frozenset({"hq_agent", "admin", "system"})
 SALES_FLAG_ALLOWED = frozenset({"sales", "branch_admin"})
 CALLBACK_ROLES = frozenset({"agent", "hq_agent"})
+#: Who signs in to the staff console: everyone but sales (营销序列) and the token-only system.
+CONSOLE_ROLES = ("agent", "hq_agent", "branch_admin", "compliance", "admin")
 
 
 class RoleError(ValueError):
@@ -64,6 +66,15 @@ def callback_work_refusal(staff: StaffLike) -> str | None:
         return "independence rule: sales staff cannot do callback work (营销序列人员不得回访)"
     if staff.role not in CALLBACK_ROLES:
         return f"{staff.username} ({staff.role}) does not work the callback queue"
+    return None
+
+
+def console_refusal(staff: StaffLike) -> str | None:
+    """Why this person may not use the staff console (sign in or stay signed in), or None."""
+    if not staff.active:
+        return f"{staff.username} is deactivated"
+    if staff.role not in CONSOLE_ROLES:
+        return f"role {staff.role} has no console access"
     return None
 
 

@@ -1,4 +1,6 @@
-"""The FastAPI application: health, metrics, provider webhooks and unsubscribe links."""
+"""The FastAPI application: health and metrics always; provider webhooks and customer links
+(`webhooks`), the JSON API and its docs (`api`) and the staff console (`console`) as
+OUTREACH_SERVE says, so an internet-facing process answers 404 for the rest."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from fastapi import FastAPI
 
 from bot.bootstrap import App
 from bot.service.callbacks.errors import QueueError
-from bot.web import api, docs, health, metrics, telegram_link, unsubscribe, webhooks
+from bot.web import api, console, docs, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 from channels.registry import Channels
 
@@ -33,11 +35,17 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
             await replayer
         await ctx.close()
 
-    web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
+    web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)  # bot.web.docs serves them
     web.state.ctx = ctx
     web.add_exception_handler(QueueError, api.callbacks.queue_refused)
-    for module in (health, metrics, webhooks, unsubscribe, telegram_link, api):
+    served = app.settings.served
+    parts = {"webhooks": (webhooks, unsubscribe, telegram_link), "api": (api,)}
+    for module in (health, metrics, *(m for part in parts if part in served for m in parts[part])):
         web.include_router(module.router)
-    docs.install(web)
+    if "api" in served:
+        docs.install(web)
+    if "console" in served:
+        console.install(web, app)
+    web.add_middleware(console.CookieWriter)
     return web

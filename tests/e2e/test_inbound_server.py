@@ -58,7 +58,7 @@ async def live(database_url: str) -> AsyncIterator[Live]:
         twilio_from="+15005550006", twilio_api_base=twilio.base_url, sms_routes="*:twilio",
         telegram_bot_token=telegram.token, telegram_webhook_secret="e2e-secret",
         telegram_api_base=telegram.base_url, smtp_host=smtp.host, smtp_port=smtp.port,
-        smtp_starttls=False, email_from="noreply@firm.example")
+        smtp_starttls=False, email_from="noreply@firm.example", serve="webhooks")
     async with open_app(settings) as app:
         async with app.sessions() as s:
             s.add(Branch(code="SH01", name="上海浦东营业部", service_phone="021-61234567"))

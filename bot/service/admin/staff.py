@@ -28,6 +28,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_password(password: str | None) -> str:
+    """The argon2 hash of a new password, refusing short ones (add and change share it)."""
+    if not password or len(password) < MIN_PASSWORD:
+        raise StaffError(f"password: at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
 def verify_password(staff: Staff, password: str) -> bool:
     """Check a login password against the stored argon2 hash."""
     if not staff.password_hash or not staff.active:
@@ -60,9 +67,10 @@ async def add_staff(
     if existing is not None:
         raise StaffError(f"staff {username} exists")
     if needs_password(role):
-        if not password or len(password) < MIN_PASSWORD:
-            raise StaffError(f"password: at least {MIN_PASSWORD} characters (read from stdin)")
-        password_hash: str | None = _hasher.hash(password)
+        try:
+            password_hash: str | None = hash_password(password)
+        except StaffError as exc:
+            raise StaffError(f"{exc} (read from stdin)") from None
     else:
         if password:
             raise StaffError("the system user has no password: it uses tokens only")

@@ -72,3 +72,15 @@ async def test_aware_datetimes_round_trip(app: App) -> None:
     assert stored.at.tzinfo is not None
     assert stored.at == moment
     assert stored.at.astimezone(UTC).hour == 1
+
+
+async def test_models_and_migrations_agree(app: App) -> None:
+    """A column added to a model without its migration (or the reverse) shows up here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    async with app.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata))
+    assert diff == []

@@ -43,7 +43,7 @@ def peer_settings(database_url: str, twilio: TwilioPeer, telegram: TelegramPeer,
         "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_starttls": False,
         "email_from": "证券 <noreply@firm.example>", "telegram_bot_token": telegram.token,
         "telegram_webhook_secret": SECRET, "telegram_api_base": telegram.base_url,
-        "inbound_smtp": "127.0.0.1:0", "max_body_bytes": 4096,
+        "inbound_smtp": "127.0.0.1:0", "max_body_bytes": 4096, "secret_key": "test-secret",
     }
     values.update(overrides)
     return load_settings(_env_file=None, database_url=database_url, **values)

@@ -54,3 +54,29 @@ def test_env_example_lists_every_setting() -> None:
     }
     expected = {f"OUTREACH_{field.upper()}" for field in Settings.model_fields}
     assert named == expected
+
+
+def test_console_settings_defaults_and_words() -> None:
+    s = load_settings(_env_file=None)
+    assert (s.session_idle_minutes, s.login_lockout_attempts, s.docs_public) == (30, 0, False)
+    assert s.served == {"webhooks", "api", "console"}
+    assert s.mfa_roles == {"admin", "compliance"}
+    assert s.console_base == s.public_url
+    only = load_settings(_env_file=None, serve=" webhooks ", console_url="https://console.lan/")
+    assert only.served == {"webhooks"} and only.console_base == "https://console.lan"
+
+
+@pytest.mark.parametrize(
+    ("override", "name", "words"),
+    [
+        ({"serve": "webhooks,smtp"}, "OUTREACH_SERVE", "'smtp'"),
+        ({"serve": ""}, "OUTREACH_SERVE", "at least one"),
+        ({"mfa_required_roles": "admin,sales"}, "OUTREACH_MFA_REQUIRED_ROLES", "'sales'"),
+        ({"console_url": "console.lan"}, "OUTREACH_CONSOLE_URL", "http"),
+        ({"login_lockout_attempts": -1}, "OUTREACH_LOGIN_LOCKOUT_ATTEMPTS", ""),
+    ],
+)
+def test_console_settings_are_checked(override: dict[str, object], name: str, words: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(_env_file=None, **override)
+    assert str(info.value).startswith(f"configuration error: {name}: ") and words in str(info.value)
