@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.bootstrap import App
+from bot.bootstrap import App, open_app
 from bot.web.app import create_app
 from tests.e2e.browser import act, browser, screenshot, served, wait_for
 
@@ -14,6 +14,12 @@ __all__ = ["browser", "served"]  # fixtures
 
 async def test_swagger_ui_renders_offline(app: App, browser: Any,
                                          served: Callable[[Any], Any]) -> None:
+    public = app.settings.model_copy(update={"docs_public": True})
+    async with open_app(public) as opened:
+        await _check(opened, browser, served)
+
+
+async def _check(app: App, browser: Any, served: Callable[[Any], Any]) -> None:
     base = await served(create_app(app))
     await act(browser.get, f"{base}/docs")
     title = await wait_for(browser, ".swagger-ui .info .title")

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import httpx
 
-from bot.bootstrap import App
+from bot.bootstrap import App, open_app
 from bot.web.app import create_app
 
 
 async def test_swagger_ui_is_served_locally_with_the_bearer_scheme(app: App) -> None:
+    async with open_app(app.settings.model_copy(update={"docs_public": True})) as public:
+        await _check(public)
+
+
+async def _check(app: App) -> None:
     transport = httpx.ASGITransport(app=create_app(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         page = await client.get("/docs")
