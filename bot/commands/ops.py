@@ -86,7 +86,7 @@ def demo(
                 out.print(f"reply: {line}")
         finally:
             await channels.close()
-        out.print(f"console: {a.settings.public_url}/console/ (demo-agent / {DEMO_PASSWORD})")
+        out.print(f"console: {a.settings.console_base}/console/ (demo-agent / {DEMO_PASSWORD})")
         if not seed_only:
             configure_logging(a.settings)
             with sqlite_run_lock(a.settings.database_url):
