@@ -8,7 +8,7 @@ who may see and do what is decided once.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,9 @@ async def _queue(request: Request, staff: Staff, now: datetime) -> dict[str, Any
             rows = await queue_view(db, scope, now, tz=config.app.settings.timezone,
                                     call_windows=True, viewer=staff.username, limit=QUEUE_ROWS)
         mine = await held_callbacks(db, staff)
+    for row in rows:
+        row["left"] = _left(datetime.fromisoformat(row["sla_due_at"]) - now,
+                            console_lang(request))
     return {"label": labeller(console_lang(request)), "rows": rows, "mine": [{"callback_id": c.id, "priority": c.priority,
                                     "reasons": json.loads(c.reasons)} for c in mine],
             "now": now, "p0": [r["callback_id"] for r in rows if r["priority"] == "P0"]}
@@ -90,6 +93,17 @@ async def claim(request: Request, staff: CurrentConsoleStaff, now: Now) -> Respo
         return render(request, "queue.html", notice="queue.empty",
                       **await _queue(request, staff, now))
     return RedirectResponse(f"/console/callbacks/{callback_id}", status_code=303)
+
+
+def _left(delta: timedelta, lang: str) -> str:
+    """An SLA countdown as an agent reads it: 剩 1小时05分 / 超时 12分 (left 1 h 05 / 12 min over)."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    hours, mins = divmod(minutes, 60)
+    span = (f"{hours}小时{mins:02d}分" if hours else f"{mins}分") if lang != "en" else (
+        f"{hours} h {mins:02d}" if hours else f"{mins} min")
+    if delta.total_seconds() >= 0:
+        return f"剩 {span}" if lang != "en" else f"{span} left"
+    return f"超时 {span}" if lang != "en" else f"{span} over"
 
 
 async def _page(request: Request, staff: Staff, now: datetime, callback_id: int,
