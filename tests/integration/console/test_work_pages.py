@@ -54,8 +54,10 @@ async def test_an_agent_works_a_callback_from_claim_to_outcome(console: Console)
     rows = re.findall(r'data-callback="(\d+)"', queue.text)
     assert rows == [str(ids["A"]), str(ids["B"])]  # P0 first, never GZ01's
     assert "剩 1小时00分" in queue.text  # the SLA countdown
-    console.clock.advance(minutes=75)
-    assert "超时 15分" in (await client.get("/console/queue")).text
+    for _ in range(3):  # within the idle limit each time
+        console.clock.advance(minutes=25)
+        later = await client.get("/console/queue")
+    assert "超时 15分" in later.text
     console.clock.advance(minutes=-75)
     claimed = await _form(client, "/console/queue", "/console/queue/claim")
     assert claimed.status_code == 303
