@@ -133,6 +133,11 @@ def check() -> None:
             ok = await _check_channels(a, channels) and ok
         finally:
             await channels.close()
+        if "console" in a.settings.served and not a.settings.secret_key:
+            ok = False
+            out.print("console: OUTREACH_SECRET_KEY is not set, so `outreach run` cannot serve "
+                      "the console (its sessions are signed with it; `outreach demo` writes one "
+                      "to .env)")
         out.print(f"sms routes: {a.settings.sms_routes}")
         if "+86:log" in a.settings.sms_routes.replace(" ", ""):
             out.print("warning: +86 SMS is only logged (no licensed mainland provider): P0 phone "

@@ -75,3 +75,14 @@ def test_check_names_half_given_twilio_credentials(
     assert code == 0
     [sms] = [line for line in lines if line.startswith("sms:")]
     assert sms.startswith("sms: log (Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN")
+
+
+def test_check_says_the_console_needs_a_secret_key(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OUTREACH_SECRET_KEY")
+    code, lines = _check(monkeypatch)
+    assert code == 2 and any(line.startswith("console: OUTREACH_SECRET_KEY is not set")
+                             for line in lines)
+    code, lines = _check(monkeypatch, SERVE="webhooks,api")
+    assert code == 0 and not any(line.startswith("console:") for line in lines)
