@@ -113,9 +113,10 @@ async def run(url: str, customers: int, callbacks: int, requests: int) -> None:
             async with app.sessions() as s:
                 await add_staff(s, "agent", "agent", "B00", False, PASSWORD, actor="bench")
                 await s.commit()
-            ids = [r[0] for r in (await (await app.engine.connect()).execute(text(
-                "SELECT id FROM callback WHERE branch_code = 'B00' ORDER BY id LIMIT :n"),
-                {"n": requests})).all()]
+            async with app.engine.connect() as conn:
+                ids = [r[0] for r in (await conn.execute(text(
+                    "SELECT id FROM callback WHERE branch_code = 'B00' ORDER BY id LIMIT :n"),
+                    {"n": requests})).all()]
             web = create_app(app)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                          base_url="http://bench") as client:
