@@ -60,11 +60,12 @@ async def _queue(request: Request, staff: Staff, now: datetime) -> dict[str, Any
             rows = await queue_view(db, scope, now, tz=config.app.settings.timezone,
                                     call_windows=True, viewer=staff.username, limit=QUEUE_ROWS)
         mine = await held_callbacks(db, staff)
+    lang = console_lang(request)
     for row in rows:
-        row["left"] = _left(datetime.fromisoformat(row["sla_due_at"]) - now,
-                            console_lang(request))
-    return {"label": labeller(console_lang(request)), "rows": rows, "mine": [{"callback_id": c.id, "priority": c.priority,
-                                    "reasons": json.loads(c.reasons)} for c in mine],
+        row["left"] = _left(datetime.fromisoformat(row["sla_due_at"]) - now, lang)
+    held = [{"callback_id": c.id, "priority": c.priority, "reasons": json.loads(c.reasons)}
+            for c in mine]
+    return {"label": labeller(lang), "rows": rows, "mine": held,
             "now": now, "p0": [r["callback_id"] for r in rows if r["priority"] == "P0"]}
 
 
