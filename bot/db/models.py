@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
 
@@ -213,6 +214,14 @@ class Message(SQLModel, table=True):
 
 class Callback(SQLModel, table=True):
     """A human callback: one open per customer; reasons join it."""
+
+    # The queue reads open callbacks of a branch, most urgent first (priority text sorts
+    # P0..P3): this partial index hands them over in order, so a page needs no sort.
+    __table_args__ = (
+        Index("ix_callback_queue", "branch_code", "priority", "sla_due_at", "id",
+              postgresql_where=sa_text("status IN ('open', 'claimed')"),
+              sqlite_where=sa_text("status IN ('open', 'claimed')")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: str = Field(foreign_key="customer.id", index=True)

@@ -36,7 +36,10 @@ def may_work(staff: Staff) -> None:
 
 
 def _priority_order() -> Any:
-    return sa.case(*((CB.c.priority == p, i) for i, p in enumerate(PRIORITIES)), else_=9)
+    """"P0" < "P1" < "P2" < "P3" as text, so the column itself orders the queue and the
+    index `ix_callback_queue` (branch, priority, SLA) serves it without sorting."""
+    assert list(PRIORITIES) == sorted(PRIORITIES)
+    return CB.c.priority
 
 
 def _claimable(staff: Staff, now: datetime) -> sa.Select[int]:
