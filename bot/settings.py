@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(5, ge=1)
     circuit_failures: int = Field(10, ge=1)
     circuit_probe_seconds: float = Field(30, gt=0)
+    shutdown_grace_seconds: float = Field(20, ge=0)  # SIGTERM: sends in flight may finish
+    reconcile_grace_minutes: float = Field(10, ge=0)  # then a provider's "absent" counts
     spool_dir: Path = Path("./spool")
     claim_timeout_minutes: int = Field(30, ge=1)
     agent_max_held: int = Field(5, ge=1)

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
 
 from bot.bootstrap import App, build_channels, build_dispatcher, configure_logging
 from bot.commands.common import err, fail, out, with_app
-from bot.db.models import utcnow
 from bot.domain.masking import mask_address
 from bot.run.runner import AlreadyRunning, sqlite_run_lock
+from bot.run.shutdown import stop_on_signals
 from bot.service import events
 from bot.service.admin import pause as flags
 from bot.service.dispatch.direct import send_direct
-from bot.service.dispatch.reconcile import mark_interrupted, reconcile_unknown
+from bot.service.dispatch.reconcile import reconcile_unknown, recover_at_start
 from bot.service.tokens import new_id
 from channels.base import ChannelError, OutboundMessage
-from channels.registry import CHANNEL_NAMES
+from channels.registry import CHANNEL_NAMES, Channels
 
 BranchOpt = Annotated[str | None, typer.Option("--branch", help="only this branch")]
+log = logging.getLogger("outreach.dispatch")
 ChannelOpt = Annotated[str | None, typer.Option("--channel", help="only this channel: sms|email|telegram")]
 
 
@@ -30,33 +32,61 @@ def _check_channel(channel: str | None) -> None:
 
 
 def dispatch(once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False) -> None:
-    """Send what is due now (`outreach run` does this every few seconds)."""
+    """Send what is due now (`outreach run` does this every few seconds).
+
+    SIGTERM or Ctrl-C: no new claims; sends already out finish within SHUTDOWN_GRACE_SECONDS
+    and the rest go back to the queue unsent. Interrupted sends are reconciled alongside."""
 
     async def work(a: App) -> None:
         configure_logging(a.settings)
-        # SQLite: one dispatching process per file (the `run` lock), because this one marks
-        # every `sending` message interrupted at its start, another's sends in flight too.
+        # SQLite: one dispatching process per file (the `run` lock), because this one takes
+        # every `sending` message for interrupted at its start, another's sends in flight too.
         with sqlite_run_lock(a.settings.database_url):
             await send_due(a)
 
     async def send_due(a: App) -> None:
+        stop = stop_on_signals()
         channels = build_channels(a.settings)
+        reconciling = asyncio.create_task(_reconcile_every(a, channels, stop))
         try:
             if a.settings.is_sqlite:
-                await mark_interrupted(a, utcnow())
-            await reconcile_unknown(a, channels)
+                await recover_at_start(a)
             dispatcher = build_dispatcher(a, channels)
-            while True:
-                stats = await dispatcher.tick()
+            while not stop.is_set():
+                tick = asyncio.create_task(dispatcher.tick())
+                await _until(stop, tick)
+                if stop.is_set():
+                    if not await dispatcher.drain(a.settings.shutdown_grace_seconds):
+                        tick.cancel()
+                    break
+                stats = tick.result()
                 if once:
                     summary = ", ".join(f"{k} {v}" for k, v in sorted(stats.steps.items()))
                     out.print(f"dispatched {stats.claimed} bundle(s)" + (f": {summary}" if summary else ""))
                     return
-                await asyncio.sleep(3)
+                await _until(stop, asyncio.create_task(asyncio.sleep(3)))
         finally:
+            reconciling.cancel()
             await channels.close()
 
     with_app(work, user_errors=(AlreadyRunning,))
+
+
+async def _until(stop: asyncio.Event, task: asyncio.Task[object]) -> None:
+    """Wait for the task, or for a stop signal (the task then goes on, to be drained)."""
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+
+
+async def _reconcile_every(a: App, channels: Channels, stop: asyncio.Event) -> None:
+    """Beside sending, never before it: a provider that is slow to answer holds up nothing."""
+    while not stop.is_set():
+        try:
+            await reconcile_unknown(a, channels)
+        except Exception:
+            log.exception("reconcile pass failed; tried again in a minute")
+        await _until(stop, asyncio.create_task(asyncio.sleep(60)))
 
 
 def pause(branch: BranchOpt = None, channel: ChannelOpt = None) -> None:

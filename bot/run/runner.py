@@ -6,6 +6,7 @@ adapters and the dispatcher and starts what `--only` names.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -18,8 +19,8 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import App, build_channels, build_dispatcher
-from bot.db.models import utcnow
-from bot.service.dispatch.reconcile import mark_interrupted
+from bot.run.shutdown import stop_on_signals
+from bot.service.dispatch.reconcile import recover_at_start
 from bot.web.app import create_app
 from bot.web.metrics import observe_send_latency
 from channels.registry import CHANNEL_NAMES, Channels
@@ -59,14 +60,16 @@ def sqlite_run_lock(database_url: str) -> Iterator[None]:
 
 
 async def serve(app: App, only: str | None) -> None:
-    """Run the parts asked for until interrupted."""
-    scheduler = None
+    """Run the parts asked for until SIGTERM or SIGINT; then let the sends in flight finish
+    (within SHUTDOWN_GRACE_SECONDS) and hand the rest back unsent."""
+    stop = stop_on_signals()
+    scheduler = dispatcher = None
     channels = build_channels(app.settings)
     if only in (None, "scheduler"):
         from scheduler.jobs import build_scheduler, plan_tick
 
-        if app.settings.is_sqlite:  # one process per SQLite file: any `sending` was cut off
-            await mark_interrupted(app, utcnow())
+        if app.settings.is_sqlite:  # one process per SQLite file: nothing else is in flight
+            await recover_at_start(app)
         await plan_tick(app)  # catch up missed days before anything else
         dispatcher = build_dispatcher(app, channels)
         dispatcher.on_latency = observe_send_latency
@@ -77,8 +80,12 @@ async def serve(app: App, only: str | None) -> None:
                  ", ".join(f"{c} {channels.mode(c)}" for c in CHANNEL_NAMES))
     receivers = await _start_receivers(app, only, channels)
     try:
-        await _serve_parts(app, only, channels)
+        await _serve_parts(app, only, channels, stop)
     finally:
+        if scheduler is not None:
+            scheduler.pause()  # no new tick; the one running is drained below
+        if dispatcher is not None:
+            await dispatcher.drain(app.settings.shutdown_grace_seconds)
         if receivers is not None:
             await receivers.stop()
         if scheduler is not None:
@@ -95,15 +102,21 @@ async def _start_receivers(app: App, only: str | None, channels: Channels) -> An
     return await start_receivers(app, channels=channels)
 
 
-async def _serve_parts(app: App, only: str | None, channels: Channels) -> None:
+async def _serve_parts(app: App, only: str | None, channels: Channels,
+                       stop: asyncio.Event) -> None:
+    """The web server (it stops on the same signals) or, without it, wait for a signal."""
     if only in (None, "web"):
         config = uvicorn.Config(
             create_app(app, channels), host=app.settings.http_host, port=app.settings.http_port,
             log_level=app.settings.log_level.lower(), lifespan="on",
         )
         log.info("web server on http://%s:%s", app.settings.http_host, app.settings.http_port)
-        await uvicorn.Server(config).serve()
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await serving
+        stopped.cancel()
     else:
-        import asyncio
-
-        await asyncio.Event().wait()  # the scheduler (or receiver) runs until interrupted
+        await stop.wait()

@@ -1,7 +1,9 @@
 """The dispatcher: claim due bundles, pick a channel, compose, take a rate slot, send, record.
 
-A message is recorded `sending` before the provider call, so a send cut off before its
-outcome was recorded is found and reconciled, never blindly repeated.
+A message is recorded `prepared` when composed and `sending` only as its request leaves
+(`lastlook`): a send cut off while waiting simply goes again; one cut off during its call is
+found and reconciled (`reconcile`), never blindly repeated. `drain()` is the shutdown: stop
+claiming, let the calls out finish, hand the rest back unsent.
 
 One path for every send, in rounds of a few transactions each: prepare the batch in one
 transaction (`prepare`), reserve its rate slots in one go and call the providers
@@ -13,6 +15,7 @@ the customer's next channel, through the same steps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import traceback
@@ -25,7 +28,7 @@ from bot.db.models import Bundle, utcnow
 from bot.service.admin import pause as pause_flags
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.failures import Failures
-from bot.service.dispatch.lastlook import Held, hold_reason
+from bot.service.dispatch.lastlook import Held, start_call
 from bot.service.dispatch.preload import preload
 from bot.service.dispatch.prepare import Preparer, Send, release_in
 from bot.service.dispatch.ratelimit import reserve_many
@@ -72,24 +75,50 @@ class Dispatcher:
         self._ticks = 0
         self.preparer = Preparer(self.settings, channels, clock)
         self._failures = Failures(app, clock)
+        self._stop = asyncio.Event()  # set by drain(): claim nothing more, start no call
+        self._idle = asyncio.Event()  # clear while a tick runs
+        self._idle.set()
+
+    async def drain(self, grace: float) -> bool:
+        """Shutdown: claim nothing more; calls already out may finish within `grace` seconds
+        and are recorded; sends still waiting go back unsent. False if the grace ran out
+        (calls cut off then are reconciled like any interrupted send)."""
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            log.warning("shutdown: sends still out after %.0f s; they will be reconciled", grace)
+            return False
+        return True
 
     async def tick(self) -> TickStats:
         """Claim what is due and send it; a bundle whose channel failed for good goes round
         again for its next channel within the same tick."""
-        now = self.clock()
+        if self._stop.is_set():
+            return TickStats()
+        self._idle.clear()
+        try:
+            return await self._tick(self.clock())
+        finally:
+            self._idle.set()
+
+    async def _tick(self, now: datetime) -> TickStats:
         self._ticks += 1
         if self._ticks % MAINTENANCE_EVERY == 1:
-            await mark_interrupted(self.app, now - SEND_TIMEOUT)
+            await mark_interrupted(self.app, now - SEND_TIMEOUT, now)
             await release_stale(self.app.engine, now, SEND_TIMEOUT)
         ids = await claim(self.app.engine, now, self.batch)
         stats = TickStats(claimed=len(ids))
         for _ in range(ROUNDS):
-            if not ids:
-                return stats
+            if not ids or self._stop.is_set():
+                break
             sends = await self._prepare_batch(ids, self.clock(), stats)
             results = await self._send_batch(sends)
             ids = await self._record_batch(results, stats)
-        for _ in ids:  # still failing over after every round: the stale-claim sweep frees it
+        for bundle_id in ids:
+            if self._stop.is_set():  # shutting down: back to the queue for whoever runs next
+                await self._release(bundle_id, None)
+            # (Still failing over after every round: the stale-claim sweep frees it.)
             stats.add("released")
         return stats
 
@@ -135,7 +164,7 @@ class Dispatcher:
             async with gate:
                 delay = (slot - utcnow()).total_seconds()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await self._sleep(delay)
                 if failing.get(send.channel, 0) >= self.settings.circuit_failures and not send.probe:
                     return send, Held("waiting_degraded")
                 result = await self._call(send)
@@ -148,12 +177,17 @@ class Dispatcher:
         ordered = [(x, slots[x.sender].pop(0)) for x in sends]
         return list(await asyncio.gather(*(one(x, slot) for x, slot in ordered)))
 
+    async def _sleep(self, seconds: float) -> None:
+        """Wait for a rate slot, waking early for a shutdown."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
     async def _call(self, send: Send) -> CallResult:
         """The provider call, after a last look if the send waited (`lastlook`). A failure comes
         back as a value, so one send never sinks the batch. Our own setup being wrong sent
         nothing: retried like a transient error and counted by the circuit, so the channel
         degrades and waits for the operator. An adapter bug is an outcome we do not know."""
-        reason = await hold_reason(self.app, send, self.clock())
+        reason = await start_call(self.app, send, self.clock(), self._stop.is_set())
         if reason is not None:
             return Held(reason)
         adapter = self.channels.adapter(send.channel, send.address)

@@ -44,18 +44,18 @@ class Failures:
         return await self._transient(send.bundle_id, send, exc)
 
     async def held(self, send: Send, reason: str) -> str:
-        """A send stopped before its provider call (see `lastlook`): nothing went out. Paused
-        or waiting for its channel: back to planned, the same message later. Opted out:
-        the greetings are suppressed, anything else is composed again without them."""
-        if reason == "interrupted":
-            return "unknown"  # already marked so while it waited: never sent, never resent
+        """A send stopped before its provider call (see `lastlook`): nothing went out. Paused,
+        waiting for its channel or shut down: back to planned, the same message later. Opted
+        out: the greetings are suppressed, anything else is composed again without them."""
+        if reason == "released":
+            return "released"  # another worker has the bundle now: left to it
         now = self.clock()
         async with self.app.sessions() as s:
             message = await s.get(Message, send.message_id, with_for_update=True)
             bundle = await s.get(Bundle, send.bundle_id)
             assert message is not None and bundle is not None
-            if message.status != "sending":
-                return "unknown"
+            if message.status != "prepared" or message.updated_at != send.prepared_at:
+                return "released"
             members = await _sending_members(s, send.bundle_id)
             if reason == "opted_out":
                 message.status, message.error_code = "cancelled", "no_consent_at_send"
@@ -71,9 +71,11 @@ class Failures:
                 step = "suppressed"
             else:
                 message.status = "retry"
-                at = now + PAUSE_RECHECK if reason == "paused" else None  # None: the probe
+                # Paused: look again soon. Degraded: the probe decides. Shut down: at once,
+                # by whichever worker is running.
+                at = now + PAUSE_RECHECK if reason == "paused" else None
                 release_in(bundle, at, now)
-                step = reason
+                step = "released" if reason == "shutdown" else reason
             message.updated_at = now
             steps.set_members(members, "planned", now)
             s.add_all([message, bundle, *members])

@@ -1,9 +1,11 @@
 """Turn a claimed bundle into a send, inside the caller's transaction.
 
 Checks (window, consent, pause, degraded circuit), channel choice, compose, and the
-`sending` row are all written before any provider call, so a send cut off before its outcome
-was recorded is found and reconciled, never blindly repeated. A bundle going round again for
-its next channel is prepared here too, so every send makes the same decisions.
+`prepared` message are all written before any provider call; the message becomes `sending`
+only as its request leaves (`lastlook`), so a send cut off while it waited for its rate slot
+simply goes again, and one cut off during its call is reconciled, never blindly repeated.
+A bundle going round again for its next channel is prepared here too, so every send makes
+the same decisions.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from channels.base import Channel, OutboundMessage, SendResult
 from channels.registry import CHANNEL_NAMES, Channels
 
 log = logging.getLogger("outreach.dispatch")
+#: Messages composed but not sent: the bundle's next attempt sends them as they are.
+UNSENT = ("retry", "prepared")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Send:
     branch_code: str
     outbound: OutboundMessage | None = None
     marketing: bool = False  # needs consent: checked again if the call comes much later
+    prepared_at: datetime | None = None  # the message's `updated_at` as prepared (see lastlook)
     prepared: float = field(default_factory=time.monotonic)
 
 
@@ -90,7 +95,7 @@ class Preparer:
 
     async def prepare(self, s: AsyncSession, bundle_id: int, now: datetime,
                       pauses: list[PauseFlag], pre: Preload) -> tuple[str, Send | None]:
-        """In the caller's transaction: checks, channel choice, compose, record `sending`."""
+        """In the caller's transaction: checks, channel choice, compose, record `prepared`."""
         bundle = pre.bundles.get(bundle_id)
         if bundle is None or bundle.status != "claimed":
             return "done", None
@@ -126,7 +131,9 @@ class Preparer:
             s.add(bundle)
             return "suppressed", None
         messages = pre.messages.setdefault(bundle_id, [])
-        retry = next((m for m in messages if m.status == "retry"), None)
+        # A message composed earlier and not sent (a retry, a release at shutdown, a worker
+        # that died before its call) goes again as it is: same id, text and links.
+        retry = next((m for m in messages if m.status in UNSENT), None)
         if retry is not None:
             # Since the last attempt the address may have been found unusable or its route
             # removed: then that channel is done, and the next one is chosen below.
@@ -175,11 +182,11 @@ class Preparer:
             message = Message(id=message_id, direction="out", customer_id=customer.id,
                               bundle_id=bundle.id, channel=channel, address=address,
                               subject=composed.rendered.subject, body=composed.stored_body,
-                              status="sending", created_at=now, updated_at=now,
+                              status="prepared", created_at=now, updated_at=now,
                               segments=composed.rendered.sms.segments if composed.rendered.sms else None)
         else:
             message = retry
-            message.status, message.updated_at = "sending", now
+            message.status, message.updated_at = "prepared", now
             outbound = await self.rebuild(s, message)
         s.add(message)
         if retry is None:
@@ -194,7 +201,8 @@ class Preparer:
         sender, rate = self._sender(channel, adapter.name)
         marketing = any(t.kind in MARKETING_KINDS for t in members)
         return "sending", Send(message.id, channel, sender, rate, probe, bundle.id,  # type: ignore[arg-type]
-                               address, customer.id, customer.branch_code, outbound, marketing)
+                               address, customer.id, customer.branch_code, outbound, marketing,
+                               prepared_at=now)
 
     async def rebuild(self, s: AsyncSession, message: Message) -> OutboundMessage:
         """Rebuild the payload of a retried message from what was stored (tokens included)."""

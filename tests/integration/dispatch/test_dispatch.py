@@ -13,14 +13,18 @@ from bot.service.admin.pause import pause, resume
 from tests.integration.dispatch.conftest import Rig, planned
 
 
-async def prepare_only(rig: Rig, dispatcher: object, bundle_id: int) -> tuple[str, object]:
-    """Record the send as `sending` (what happens just before the provider call)."""
-    async with rig.app.sessions() as s:
-        from bot.service.dispatch.preload import preload
+async def prepare_only(rig: Rig, dispatcher: object, bundle_id: int,
+                       started: bool = True) -> tuple[str, object]:
+    """Prepare the send; `started`: then mark it `sending`, as just before the provider call."""
+    from bot.service.dispatch.lastlook import start_call
+    from bot.service.dispatch.preload import preload
 
+    async with rig.app.sessions() as s:
         pre = await preload(s, [bundle_id])
         result = await dispatcher.preparer.prepare(s, bundle_id, rig.clock.now, [], pre)  # type: ignore[attr-defined]
         await s.commit()
+    if started and result[1] is not None:
+        assert await start_call(rig.app, result[1], rig.clock.now, False) is None  # type: ignore[arg-type]
     return result
 
 
@@ -132,7 +136,29 @@ async def test_outage_degrades_then_drains_in_order_without_failover(rig: Rig) -
     assert rig.smtp.mails == []
 
 
-async def test_interrupted_send_is_never_repeated(rig: Rig) -> None:
+async def test_a_send_cut_off_before_its_call_goes_once_later(rig: Rig) -> None:
+    """The process died while the send waited for its rate slot: nothing had left, so once
+    the claim is stale the same message (same id) goes, once."""
+    await planned(rig, {"phone": "+85291234567"})
+    dispatcher = rig.make()
+    from bot.service.dispatch.claim import claim
+
+    (bundle_id,) = await claim(rig.app.engine, rig.clock.now, 10)
+    step, send = await prepare_only(rig, dispatcher, bundle_id, started=False)  # then died
+    assert step == "sending" and send is not None
+    (message,) = await rows(rig, Message)
+    assert message.status == "prepared"
+    rig.clock.advance(180)
+    await rig.tick()
+    await rig.tick()
+    (message,) = await rows(rig, Message)
+    assert message.id == send.message_id and message.status == "queued"  # type: ignore[attr-defined]
+    assert len(rig.twilio.messages) == 1
+    assert [t.status for t in await rows(rig, Touch)] == ["sent"]
+
+
+async def test_a_send_cut_off_during_its_call_is_unknown_until_reconciled(rig: Rig) -> None:
+    """The request had left when the process died: `unknown`, never sent blindly again."""
     await planned(rig, {"phone": "+85291234567"})
     dispatcher = rig.make()
     from bot.service.dispatch.claim import claim
