@@ -12,6 +12,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import random
 import re
 import secrets
 from collections.abc import Mapping
@@ -81,6 +82,13 @@ class TwilioPeer(LoopbackServer):
         self.opted_out: set[str] = set()
         self.landlines: set[str] = set()
         self.answer_delay = 0.0  # seconds a create is held after it is stored (slow Twilio)
+        # Faults for the next creates, or at random with `fault_rate` (bench/faults.py):
+        # "close_before" drops the connection before storing, "close_after" after storing,
+        # "hang" holds the request `hang_seconds` unanswered (not stored), then drops it.
+        self.faults: list[str] = []
+        self.fault_rate: dict[str, float] = {}
+        self.hang_seconds = 40.0
+        self._random = random.Random(7)
         self._failures: list[Failure] = []
         self._tasks: set[asyncio.Task[None]] = set()
         path = "/2010-04-01/Accounts/{sid}/Messages.json"
@@ -105,6 +113,11 @@ class TwilioPeer(LoopbackServer):
         form = {k: str(v) for k, v in (await request.post()).items()}
         to, body = form.get("To", ""), form.get("Body", "")
         sender, service = form.get("From"), form.get("MessagingServiceSid")
+        fault = self._next_fault()
+        if fault == "hang":
+            await asyncio.sleep(self.hang_seconds)
+        if fault in ("hang", "close_before"):
+            return _drop(request)
         if not _E164.fullmatch(to):
             return _error(400, 21211, f"Invalid 'To' Phone Number: {to[:3]}XXXX")
         if not body:
@@ -149,9 +162,21 @@ class TwilioPeer(LoopbackServer):
             self.callback_urls[sid] = callback
             if self.auto_status:
                 self._spawn(self._auto_callbacks(sid))
+        if fault == "close_after":
+            return _drop(request)
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         return web.json_response(answer, status=201)
+
+    def _next_fault(self) -> str | None:
+        if self.faults:
+            return self.faults.pop(0)
+        roll = self._random.random()
+        for fault, rate in self.fault_rate.items():
+            if roll < rate:
+                return fault
+            roll -= rate
+        return None
 
     async def _list(self, request: web.Request) -> web.Response:
         if (denied := await self._gate(request)) is not None:
@@ -262,6 +287,13 @@ class TwilioPeer(LoopbackServer):
     async def _auto_callbacks(self, sid: str) -> None:
         for status in self.auto_status:
             await self.post_status_callback(sid, status)
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer (the client sees it cut off)."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=500)
 
 
 def _matches(message: dict[str, Any], query: Mapping[str, str]) -> bool:
