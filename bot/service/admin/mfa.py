@@ -76,6 +76,7 @@ async def accept_code(session: AsyncSession, staff: Staff, secret: str, code: st
     step = code_step(secret, code, now)
     if step is None:
         return False
+    await session.flush()  # a staff member added in this session gets its row (and id)
     staffs = table(Staff)
     newer = sa.or_(staffs.c.totp_last_step.is_(None), staffs.c.totp_last_step < step)
     marked = await session.exec(sa.update(staffs).where(staffs.c.id == staff.id, newer)
