@@ -51,6 +51,8 @@ class Staff(SQLModel, table=True):
     # row and the last one (they decide the delay before the next attempt); the lock-out
     # (LOGIN_LOCKOUT_ATTEMPTS); sessions issued before `sessions_valid_after` are void.
     totp_secret: str | None = Field(default=None, max_length=64)
+    # The 30-second TOTP step of the last code accepted: a code is good once (no replay).
+    totp_last_step: int | None = None
     failed_logins: int = 0
     last_failed_login_at: datetime | None = None
     locked_at: datetime | None = None

@@ -25,7 +25,7 @@ from bot.db.models import LoginFailure, Staff, table
 from bot.domain.access import console_refusal
 from bot.service import events
 from bot.service.admin.errors import AdminError
-from bot.service.admin.mfa import code_ok
+from bot.service.admin.mfa import CodeReused, accept_code
 from bot.service.admin.staff import StaffError, get_staff, hash_password, verify_password
 from bot.settings import Settings
 
@@ -45,6 +45,10 @@ class BadCredentials(LoginError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class CodeAlreadyUsed(BadCredentials):
+    """A right TOTP code used before (a replay): counted as a failure like a wrong code."""
 
 
 class LoginThrottled(LoginError):
@@ -162,12 +166,18 @@ async def check_password(session: AsyncSession, username: str, password: str, *,
 
 async def check_totp(session: AsyncSession, staff_id: int, code: str, *, ip: str,
                      now: datetime, policy: LoginPolicy) -> Staff:
-    """The TOTP step after a right password: throttled and counted like passwords."""
+    """The TOTP step after a right password: throttled and counted like passwords; a code
+    already used (a replay) counts as a failure too."""
     staff = await session.get(Staff, staff_id)
     await _refuse_early(session, staff, ip, now)
     if staff is None or console_refusal(staff) or not staff.totp_secret:
         raise BadCredentials("sign in again", 0)
-    if not code_ok(staff.totp_secret, code, now):
+    try:
+        accepted = await accept_code(session, staff, staff.totp_secret, code, now)
+    except CodeReused:
+        raise await _failure(session, staff, ip, now, policy, "code (already used)",
+                             CodeAlreadyUsed) from None
+    if not accepted:
         raise await _failure(session, staff, ip, now, policy, "code")
     await succeeded(session, staff, ip, now)
     return staff
@@ -188,7 +198,8 @@ def _upsert(dialect: str) -> Any:
 
 
 async def _failure(session: AsyncSession, staff: Staff | None, ip: str, now: datetime,
-                   policy: LoginPolicy, what: str) -> LoginError:
+                   policy: LoginPolicy, what: str,
+                   error: type[BadCredentials] = BadCredentials) -> LoginError:
     """Count one failure for the address and the account (atomically: several processes may
     count at once), lock when the policy says so, record it; returns the error to raise."""
     failures = table(LoginFailure)
@@ -216,7 +227,7 @@ async def _failure(session: AsyncSession, staff: Staff | None, ip: str, now: dat
                       f"{staff.username} locked after {staff.failed_logins} failed logins",
                       branch_code=staff.branch_code, actor=staff.username, payload=payload)
         return AccountLocked(f"{staff.username} is locked: an admin must unlock it")
-    return BadCredentials(f"wrong {what}", await wait_seconds(session, staff, ip, now))
+    return error(f"wrong {what}", await wait_seconds(session, staff, ip, now))
 
 
 async def succeeded(session: AsyncSession, staff: Staff, ip: str, now: datetime) -> None:

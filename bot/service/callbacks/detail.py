@@ -153,24 +153,35 @@ async def _conversation(session: AsyncSession, customer_id: str,
              "needs_review": m.needs_review} for m in rows]
 
 
+def _call(attempt: CallbackAttempt, agent: Staff, zone: ZoneInfo) -> dict[str, Any]:
+    return {"at": _iso(attempt.at, zone), "agent": agent.username, "outcome": attempt.outcome,
+            "identity": attempt.identity, "dialled": mask_phone(attempt.dialled),
+            "recording_ref": attempt.recording_ref, "notes": attempt.notes,
+            "follow_up_at": _iso(attempt.follow_up_at, zone)}
+
+
+def _attempts() -> Any:
+    return (select(CallbackAttempt, Staff).join(Staff, col(Staff.id) == CallbackAttempt.staff_id)
+            .order_by(col(CallbackAttempt.at), col(CallbackAttempt.id)))
+
+
 async def _calls(session: AsyncSession, callback_id: int, zone: ZoneInfo) -> list[dict[str, Any]]:
-    rows = (await session.exec(select(CallbackAttempt, Staff)
-                               .join(Staff, col(Staff.id) == CallbackAttempt.staff_id)
-                               .where(CallbackAttempt.callback_id == callback_id)
-                               .order_by(col(CallbackAttempt.at)))).all()
-    return [{"at": _iso(a.at, zone), "agent": s.username, "outcome": a.outcome,
-             "identity": a.identity, "dialled": mask_phone(a.dialled),
-             "recording_ref": a.recording_ref, "notes": a.notes,
-             "follow_up_at": _iso(a.follow_up_at, zone)} for a, s in rows]
+    rows = (await session.exec(_attempts().where(CallbackAttempt.callback_id == callback_id))).all()
+    return [_call(a, s, zone) for a, s in rows]
 
 
 async def _earlier(session: AsyncSession, customer_id: str, callback_id: int,
                    zone: ZoneInfo) -> list[dict[str, Any]]:
-    rows = (await session.exec(select(Callback).where(
-        Callback.customer_id == customer_id, Callback.id != callback_id)
-        .order_by(col(Callback.created_at).desc()))).all()
+    """The customer's other callbacks, newest first, each with its calls: two queries
+    however many there are (a customer of twenty years may have dozens)."""
+    others = (Callback.customer_id == customer_id, Callback.id != callback_id)
+    rows = (await session.exec(select(Callback).where(*others)
+                               .order_by(col(Callback.created_at).desc()))).all()
+    calls: dict[int | None, list[dict[str, Any]]] = {c.id: [] for c in rows}
+    if rows:
+        attempts = _attempts().join(Callback, col(Callback.id) == CallbackAttempt.callback_id)
+        for attempt, agent in (await session.exec(attempts.where(*others))).all():
+            calls[attempt.callback_id].append(_call(attempt, agent, zone))
     return [{"callback_id": c.id, "status": c.status, "outcome": c.outcome,
              "reasons": json.loads(c.reasons), "opened_at": _iso(c.created_at, zone),
-             "closed_at": _iso(c.closed_at, zone),
-             "calls": await _calls(session, c.id, zone) if c.id is not None else []}
-            for c in rows]
+             "closed_at": _iso(c.closed_at, zone), "calls": calls[c.id]} for c in rows]

@@ -15,6 +15,7 @@ from bot.service.admin import logins, mfa
 from bot.service.admin.logins import (
     AccountLocked,
     BadCredentials,
+    CodeAlreadyUsed,
     ConsoleRefused,
     LoginError,
     LoginThrottled,
@@ -60,6 +61,8 @@ def _refused(request: Request, exc: LoginError, page: str, wrong: str,
     if isinstance(exc, LoginThrottled):
         status, headers = 429, {"Retry-After": str(exc.retry_after)}
         message = ("login.throttled", {"seconds": exc.retry_after})
+    elif isinstance(exc, CodeAlreadyUsed):
+        message = ("totp.reused", {})
     elif isinstance(exc, BadCredentials) and exc.retry_after and page == "login.html":
         message = ("login.failed_wait", {"seconds": exc.retry_after})
     elif isinstance(exc, AccountLocked):
@@ -180,8 +183,9 @@ async def enrol(request: Request, now: Now, code: TextField = "", next: TextFiel
             await mfa.confirm_enrolment(db, staff, secret, code, now)
             if session.stage == "enrol":
                 await logins.succeeded(db, staff, client_ip(request), now)
-        except mfa.MfaError:
-            return render(request, "enrol.html", status_code=400, error=("enrol.failed", {}),
+        except mfa.MfaError as exc:
+            wrong = "totp.reused" if isinstance(exc, mfa.CodeReused) else "enrol.failed"
+            return render(request, "enrol.html", status_code=400, error=(wrong, {}),
                           enrolment=mfa.enrolment(staff.username, secret),
                           required=session.stage == "enrol", next=next)
         await db.commit()

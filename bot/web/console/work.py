@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.db.models import Staff
-from bot.domain.access import branch_scope
+from bot.domain.access import branch_scope, callback_work_refusal
 from bot.domain.scripts import NEW_ACCOUNT_POINTS
 from bot.service.callbacks.detail import callback_detail, reveal_contact
 from bot.service.callbacks.errors import NotFound, QueueError
@@ -65,7 +65,7 @@ async def _queue(request: Request, staff: Staff, now: datetime) -> dict[str, Any
         row["left"] = _left(datetime.fromisoformat(row["sla_due_at"]) - now, lang)
     held = [{"callback_id": c.id, "priority": c.priority, "reasons": json.loads(c.reasons)}
             for c in mine]
-    return {"label": labeller(lang), "rows": rows, "mine": held,
+    return {"label": labeller(lang), "rows": rows, "mine": held, "may_work": _may_work(staff),
             "now": now, "p0": [r["callback_id"] for r in rows if r["priority"] == "P0"]}
 
 
@@ -96,6 +96,12 @@ async def claim(request: Request, staff: CurrentConsoleStaff, now: Now) -> Respo
     return RedirectResponse(f"/console/callbacks/{callback_id}", status_code=303)
 
 
+def _may_work(staff: Staff) -> bool:
+    """Whether the pages offer claiming and the outcome form: only to callback staff (the
+    service refuses anyone else; the pages say so rather than offer a button that fails)."""
+    return callback_work_refusal(staff) is None
+
+
 def _left(delta: timedelta, lang: str) -> str:
     """An SLA countdown as an agent reads it: 剩 1小时05分 / 超时 12分 (left 1 h 05 / 12 min over)."""
     minutes = int(abs(delta.total_seconds()) // 60)
@@ -119,7 +125,7 @@ async def _page(request: Request, staff: Staff, now: datetime, callback_id: int,
                       else 403, problem=str(exc))
     zone = ZoneInfo(config.app.settings.timezone)
     return render(request, "callback.html", status_code=status_code, page=page,
-                  label=labeller(console_lang(request)),
+                  label=labeller(console_lang(request)), may_work=_may_work(staff),
                   outcomes=OUTCOMES, identities=IDENTITY, methods=METHODS,
                   points=NEW_ACCOUNT_POINTS, today=now.astimezone(zone).date(), **extra)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import httpx
 import pyotp
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -164,3 +165,47 @@ async def test_an_agent_may_add_totp_and_then_needs_it(console: Console) -> None
     assert wang.totp_secret == secret
     other = await console.browser()
     assert (await sign_in(other, "wang")).headers["location"] == "/console/login/totp"
+
+
+async def _totp(client: httpx.AsyncClient, code: str) -> httpx.Response:
+    token = csrf((await client.get("/console/login/totp")).text)
+    return await client.post("/console/login/totp", data={"csrf_token": token, "code": code})
+
+
+async def _sign_out(client: httpx.AsyncClient) -> None:
+    home = await client.get("/console/")
+    await client.post("/console/logout", data={"csrf_token": csrf(home.text)})
+
+
+async def test_a_totp_code_signs_in_once_not_again_within_its_30_seconds(
+        console: Console) -> None:
+    """A code seen over a shoulder (or the enrolment's own code) cannot open a second
+    session while the authenticator app still shows it."""
+    client, clock = console.client, console.clock
+    await sign_in(client, "li")
+    page = await client.get("/console/enrol")
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.text)[1]  # type: ignore[index]
+    enrol_code = pyotp.TOTP(secret).at(clock.now)
+    await client.post("/console/enrol", data={"csrf_token": csrf(page.text), "code": enrol_code})
+    assert await signed_in_as(client) == "li"
+    await _sign_out(client)
+
+    clock.advance(seconds=10)  # the app still shows the enrolment's code
+    assert (await sign_in(client, "li")).headers["location"] == "/console/login/totp"
+    replay = await _totp(client, enrol_code)
+    assert replay.status_code == 401 and "此验证码已使用过" in replay.text
+    assert await signed_in_as(client) is None
+
+    clock.advance(seconds=30)  # the next code
+    code = pyotp.TOTP(secret).at(clock.now)
+    assert (await _totp(client, code)).status_code == 303
+    assert await signed_in_as(client) == "li"
+
+    clock.advance(seconds=5)
+    other = await console.browser()  # someone who saw that code, with the password
+    assert (await sign_in(other, "li")).headers["location"] == "/console/login/totp"
+    again = await _totp(other, code)
+    assert again.status_code == 401 and "请等待身份验证器显示下一个验证码" in again.text
+    assert await signed_in_as(other) is None
+    failed = await _events(console, "login.failed")
+    assert [e.summary for e in failed] == ["console login of li failed: wrong code (already used)"] * 2

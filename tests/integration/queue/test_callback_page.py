@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.bootstrap import App
-from bot.db.models import Callback, Event, Message, Staff
+from bot.db.models import Callback, CallbackAttempt, Event, Message, Staff
 from bot.service.admin.staff import issue_token
 from bot.service.callbacks.detail import callback_detail, reveal_contact
 from bot.service.callbacks.errors import BadOutcome, NotAllowed, NotFound
@@ -73,6 +74,54 @@ async def test_others_see_a_masked_name_and_other_branches_nothing(app: App) -> 
             await callback_detail(s, cid, people["sales"], app.settings, NOW)
         with pytest.raises(NotFound):
             await callback_detail(s, 4242, people["hq"], app.settings, NOW)
+
+
+async def _close_earlier(app: App, agent: Staff, months: range) -> None:
+    """Closed callbacks of customer A, `months` ago, each with one call by `agent`."""
+    async with app.sessions() as s:
+        for m in months:
+            opened = NOW - timedelta(days=30 * m)
+            cb = Callback(customer_id="A", branch_code="SH01", priority="P2", status="done",
+                          reasons=json.dumps(["dormancy"]), outcome="resolved", sla_due_at=opened,
+                          created_at=opened, closed_at=opened + timedelta(hours=2))
+            s.add(cb)
+            await s.flush()
+            s.add(CallbackAttempt(callback_id=cb.id, staff_id=agent.id, outcome="resolved",
+                                  identity="customer", notes=f"{m} 个月前回访",
+                                  at=opened + timedelta(hours=1)))
+        await s.commit()
+
+
+async def test_earlier_callbacks_with_their_calls_cost_the_same_queries_however_many(
+        app: App) -> None:
+    people = await _with_conversation(app)
+    async with app.sessions() as s:
+        cid = (await s.exec(select(Callback.id))).one()
+
+    async def page_and_statements() -> tuple[dict[str, object], int]:
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        event.listen(app.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            async with app.sessions() as s:
+                page = await callback_detail(s, cid, people["hq"], app.settings, NOW)
+        finally:
+            event.remove(app.engine.sync_engine, "before_cursor_execute", seen)
+        return page, len(statements)
+
+    await _close_earlier(app, people["agent_sh"], range(1, 2))
+    _, with_one = await page_and_statements()
+    await _close_earlier(app, people["agent_sh"], range(2, 6))
+    page, with_five = await page_and_statements()
+    earlier = page["earlier_callbacks"]
+    assert isinstance(earlier, list)
+    assert [(e["outcome"], [c["notes"] for c in e["calls"]]) for e in earlier] == [
+        ("resolved", [f"{m} 个月前回访"]) for m in range(1, 6)]  # newest first
+    assert earlier[0]["calls"][0]["agent"] == "agent_sh"
+    assert with_five == with_one
 
 
 async def test_reveal_is_for_the_holder_and_compliance_and_each_is_recorded(app: App) -> None:
