@@ -8,7 +8,6 @@ once, here, and `/healthz`, `outreach check` and sending read the same adapters.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -21,6 +20,7 @@ from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import utcnow
 from bot.domain.masking import mask_address
+from bot.logs import configure_logging
 from bot.service.dispatch.dispatcher import Dispatcher
 from bot.service.inbound.processor import InboundProcessor
 from bot.settings import Settings, load_settings
@@ -44,37 +44,6 @@ def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time (tests and CLIs swap it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    @property  # type: ignore[override]
-    def stream(self) -> object:
-        import sys
-
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: object) -> None:
-        pass
-
-
-def configure_logging(settings: Settings) -> None:
-    """Text or JSON lines; personal data never reaches a log call (callers mask)."""
-    fmt = (
-        '{"at": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "msg": "%(message)s"}'
-        if settings.log_format == "json"
-        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter(fmt))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    for noisy in ("alembic", "apscheduler", "aiosmtpd", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @asynccontextmanager

@@ -138,6 +138,7 @@ class Settings(BaseSettings):
     console_url: str | None = None  # None: PUBLIC_URL
     serve: str = ",".join(SERVE_PARTS)
     docs_public: bool = False
+    metrics_token: str | None = None  # None: /metrics open on HTTP_HOST
 
     @field_validator("send_window", "working_hours")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -231,8 +232,10 @@ class InboundSmtpHandler:
             )
             if result is None:
                 result = parse_email_inbound(raw, rcpts, reply_domain=self.reply_domain)
-        except Exception:  # a mail we cannot parse must not crash the session
-            logger.exception("inbound mail could not be parsed; refused with 554")
+        except Exception as exc:  # a mail we cannot parse must not crash the session
+            # The frames, not the message: it may quote a header (names) or the text.
+            logger.error("inbound mail could not be parsed; refused with 554: %s\n%s",
+                         type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
             return "554 5.6.0 Message could not be parsed"
         try:
             await self.on_mail(result)

@@ -6,6 +6,7 @@ SQLite by default; PostgreSQL when OUTREACH_TEST_DATABASE_URL is set (CI runs bo
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -100,3 +101,19 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OUTREACH_DATABASE_URL", database_url)
     monkeypatch.setenv("OUTREACH_SECRET_KEY", "test-secret")
     return {"OUTREACH_DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that call configure_logging, which changes the process's root logger and
+    library loggers' levels: everything is put back afterwards."""
+    root, manager = logging.getLogger(), logging.Logger.manager
+    handlers, level = root.handlers[:], root.level
+    levels = {name: lg.level for name, lg in manager.loggerDict.items()
+              if isinstance(lg, logging.Logger)}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, lg in manager.loggerDict.items():
+        if isinstance(lg, logging.Logger):
+            lg.setLevel(levels.get(name, logging.NOTSET))

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from bot.bootstrap import App, StartupError, open_app
+from bot.logs import guard_last_resort
 from bot.settings import SettingsError, load_settings
 
 T = TypeVar("T")
@@ -28,6 +29,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def with_app(work: Callable[[App], Awaitable[T]], *, user_errors: tuple[type[Exception], ...] = ()) -> T:
     """Load settings, open the database (migrating it) and run `work`; known errors exit 2."""
+    guard_last_resort()  # commands that configure no logging still print warnings redacted
     try:
         settings = load_settings()
     except SettingsError as exc:

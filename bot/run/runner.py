@@ -106,9 +106,11 @@ async def _serve_parts(app: App, only: str | None, channels: Channels,
                        stop: asyncio.Event) -> None:
     """The web server (it stops on the same signals) or, without it, wait for a signal."""
     if only in (None, "web"):
+        # No log config or level of uvicorn's own: its loggers (access lines with /u/ and /t/
+        # tokens included) go through the root handler and its redacting filter (bot.logs).
         config = uvicorn.Config(
             create_app(app, channels), host=app.settings.http_host, port=app.settings.http_port,
-            log_level=app.settings.log_level.lower(), lifespan="on",
+            log_config=None, log_level=None, lifespan="on",
         )
         log.info("web server on http://%s:%s", app.settings.http_host, app.settings.http_port)
         server = uvicorn.Server(config)

@@ -7,11 +7,12 @@ process's own, fed through `observe_send_latency` and `count_webhook`.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -136,7 +137,19 @@ def _latency_samples() -> list[str]:
     return out
 
 
-@router.get("/metrics")
+async def metrics_access(request: Request) -> None:
+    """With METRICS_TOKEN set, a scraper must send `Authorization: Bearer <token>` (401
+    otherwise); unset, /metrics stays open to whoever reaches HTTP_HOST."""
+    expected = context(request).app.settings.metrics_token
+    if not expected:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(),
+                                                                expected.encode()):
+        raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get("/metrics", dependencies=[Depends(metrics_access)])
 async def metrics(request: Request) -> PlainTextResponse:
     """Prometheus scrape endpoint (text format 0.0.4)."""
     async with context(request).app.sessions() as session:

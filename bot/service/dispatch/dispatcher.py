@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.app import App
 from bot.db.models import Bundle, utcnow
+from bot.logs import frames_only
 from bot.service.admin import pause as pause_flags
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.failures import Failures
@@ -207,8 +207,8 @@ class Dispatcher:
             return TransientDeliveryError(type(exc).__name__, outcome_unknown=True)
         except Exception as exc:  # an adapter bug: treat as an outcome we do not know
             # The frames, not the message: an exception's text may hold the address.
-            log.error("%s send %s raised %s (adapter bug)\n%s", send.channel, send.message_id,
-                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            log.error("%s send %s raised (adapter bug) %s", send.channel, send.message_id,
+                      frames_only(exc))
             return TransientDeliveryError(f"adapter error: {exc.__class__.__name__}",
                                           outcome_unknown=True)
         finally:

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.locks import hold_xact_lock
 from bot.db.models import Customer, Message
 from bot.domain.masking import mask_address
+from bot.logs import frames_only
 from bot.service import events, tokens
 from bot.service.customers.addresses import mark_unusable, usable_again
 from bot.service.dispatch.direct import send_direct
@@ -100,8 +101,8 @@ class InboundProcessor:
         except Exception as exc:
             if database_down(exc):
                 raise
-            log.exception("acting on inbound %s message %s failed; the reply is stored",
-                          msg.channel, message_id)
+            log.error("acting on inbound %s message %s failed; the reply is stored: %s",
+                      msg.channel, message_id, frames_only(exc))
             handled.twiml, handled.replies, handled.action = None, [], None
 
     async def _store(self, session: AsyncSession,

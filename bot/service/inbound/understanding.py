@@ -20,6 +20,7 @@ from bot.domain.masking import mask_address
 from bot.domain.replies import INTENTS, Classification, classify, parse_reschedule
 from bot.domain.replies.reschedule import RescheduleTime
 from bot.domain.rules import next_call_slot, parse_window
+from bot.logs import frames_only
 from bot.service import events
 from bot.service.calendar import load_calendar
 from bot.service.callbacks.opening import open_or_join
@@ -138,8 +139,9 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     if result.intent == "reschedule":
         try:
             asked: RescheduleTime | None = parse_reschedule(message.body, now, branch.timezone)
-        except Exception:  # an unreadable time must not cost the customer their callback
-            log.exception("reading the time asked for in message %s failed", message.id)
+        except Exception as exc:  # an unreadable time must not cost the customer their callback
+            log.error("reading the time asked for in message %s failed: %s", message.id,
+                      frames_only(exc))
             asked = None
         if asked is not None and asked.at is not None:
             due_at = asked.at  # an evening time the customer asked for is kept

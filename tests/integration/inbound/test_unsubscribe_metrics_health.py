@@ -88,6 +88,18 @@ async def test_metrics_report_messages_states_backlog_and_callbacks(rig: Rig) ->
     assert "# TYPE outreach_send_latency_seconds histogram" in text
 
 
+@pytest.mark.parametrize("rig", [{"metrics_token": "scrape-s3cret"}], indirect=True)
+async def test_metrics_token_when_set_is_required_as_a_bearer_token(rig: Rig) -> None:
+    assert (await rig.client.get("/metrics")).status_code == 401
+    wrong = await rig.client.get("/metrics", headers={"Authorization": "Bearer scrape-s3cre"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    basic = await rig.client.get("/metrics", auth=("prometheus", "scrape-s3cret"))
+    assert basic.status_code == 401
+    scraped = await rig.client.get("/metrics", headers={"Authorization": "Bearer scrape-s3cret"})
+    assert scraped.status_code == 200 and "outreach_due_backlog" in scraped.text
+    assert (await rig.client.get("/healthz")).status_code == 200  # health stays open
+
+
 async def test_healthz_shows_degraded_paused_and_ok(rig: Rig) -> None:
     assert (await rig.client.get("/healthz")).json() == {
         "status": "ok", "db": "ok",
