@@ -45,7 +45,10 @@ def dispatch(once: Annotated[bool, typer.Option("--once", help="one pass, then e
             await send_due(a)
 
     async def send_due(a: App) -> None:
-        stop = stop_on_signals()
+        with stop_on_signals() as stop:
+            await send_until(a, stop)
+
+    async def send_until(a: App, stop: asyncio.Event) -> None:
         channels = build_channels(a.settings)
         reconciling = asyncio.create_task(_reconcile_every(a, channels, stop))
         try:

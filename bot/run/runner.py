@@ -62,7 +62,11 @@ def sqlite_run_lock(database_url: str) -> Iterator[None]:
 async def serve(app: App, only: str | None) -> None:
     """Run the parts asked for until SIGTERM or SIGINT; then let the sends in flight finish
     (within SHUTDOWN_GRACE_SECONDS) and hand the rest back unsent."""
-    stop = stop_on_signals()
+    with stop_on_signals() as stop:
+        await _serve_until(app, only, stop)
+
+
+async def _serve_until(app: App, only: str | None, stop: asyncio.Event) -> None:
     scheduler = dispatcher = None
     channels = build_channels(app.settings)
     if only in (None, "scheduler"):

@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger("outreach.run")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def stop_on_signals() -> asyncio.Event:
+@contextmanager
+def stop_on_signals() -> Iterator[asyncio.Event]:
     """An event set on the first SIGTERM or SIGINT (a second one is ignored: the grace
-    period already bounds the wait)."""
+    period already bounds the wait). The previous handlers are put back afterwards."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -28,6 +31,9 @@ def stop_on_signals() -> asyncio.Event:
                      signal.Signals(signum).name)
         loop.call_soon_threadsafe(stop.set)
 
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, handle)
-    return stop
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
