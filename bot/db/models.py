@@ -210,6 +210,10 @@ class Message(SQLModel, table=True):
     intent: str | None = Field(default=None, max_length=24)  # inbound: classifier's answer
     confidence: float | None = None
     needs_review: bool = False  # inbound: unsure answer to a greeting (no SLA)
+    # Outbound outside the plan (the outbox): "reply" (a conversation answer) or "alert" (to
+    # staff). Stored before it is sent, sent by whichever process gets to it first.
+    purpose: str | None = Field(default=None, max_length=8)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -332,6 +336,26 @@ class RateSlot(SQLModel, table=True):
 
     sender: str = Field(primary_key=True, max_length=32)
     next_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """A staff alert (P0): to the branch manager, channel after channel, and head office.
+
+    `status`: sending → delivered (the manager has it) or undeliverable (no channel of the
+    manager's took it: a console banner until someone acknowledges it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)  # not_me
+    customer_id: str | None = Field(default=None, foreign_key="customer.id")
+    branch_code: str = Field(foreign_key="branch.code", index=True)
+    subject: str
+    body: str
+    targets: str  # JSON [[channel, address], …]: the manager's, in the order they are tried
+    status: str = Field(default="sending", max_length=16, index=True)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class EarlyStatus(SQLModel, table=True):

@@ -123,7 +123,7 @@ async def _start_smtp(app: App, receivers: Receivers) -> None:
 
 
 def _deliver_later(receivers: Receivers, handled: Handled) -> None:
-    if handled.replies or handled.button_query_id:
+    if handled.outbox or handled.button_query_id:
         receivers.spawn(receivers.processor.deliver(handled))
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Bundle, Callback, Message, table, utcnow
+from bot.db.models import Alert, Bundle, Callback, Message, table, utcnow
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.service.dispatch.channel_state import channel_states
 from bot.web.deps import context
@@ -59,6 +59,9 @@ def count_webhook(route: str, result: str) -> None:
     _webhooks[(route, result)] += 1
 
 
+ALERT_STATUSES = ("sending", "delivered", "undeliverable", "acknowledged")
+
+
 def _esc(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -92,6 +95,13 @@ async def render(session: AsyncSession, request: Request) -> str:
         sa.select(c.c.priority, sa.func.count())
         .where(c.c.status.in_(OPEN_STATUSES), c.c.sla_due_at < now)
         .group_by(c.c.priority).order_by(c.c.priority))).all()
+    outbox = (await conn.execute(
+        sa.select(m.c.purpose, m.c.status, sa.func.count())
+        .where(m.c.purpose.is_not(None), m.c.status.in_(("prepared", "retry", "sending", "unknown")))
+        .group_by(m.c.purpose, m.c.status).order_by(m.c.purpose, m.c.status))).all()
+    al = table(Alert)
+    alerts: dict[str, int] = dict((await conn.execute(
+        sa.select(al.c.status, sa.func.count()).group_by(al.c.status))).all())
     states = await channel_states(session, context(request).channels())
     lines: list[str] = []
     lines += _family("outreach_messages", "gauge", "Messages by channel, direction and status.",
@@ -110,6 +120,15 @@ async def render(session: AsyncSession, request: Request) -> str:
                      "Open callbacks past their SLA, by priority.",
                      (f"outreach_callbacks_sla_breached{_labels(priority=p)} {n}"
                       for p, n in breaches))
+    lines += _family("outreach_outbox_waiting", "gauge",
+                     "Answers and alerts stored and not sent yet, by purpose and status.",
+                     (f"outreach_outbox_waiting{_labels(purpose=p, status=st)} {n}"
+                      for p, st, n in outbox))
+    lines += _family("outreach_alerts", "gauge",
+                     "P0 alerts by status; undeliverable ones wait in the console until "
+                     "acknowledged.",
+                     (f"outreach_alerts{_labels(status=st)} {alerts.get(st, 0)}"
+                      for st in ALERT_STATUSES))
     lines += _family("outreach_send_latency_seconds", "histogram",
                      "Provider call time per send, this process.", _latency_samples())
     lines += _family("outreach_webhook_requests_total", "counter",

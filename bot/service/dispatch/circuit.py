@@ -41,6 +41,13 @@ async def may_send(conn: AsyncConnection, channel: str, now: datetime,
     return (won.rowcount == 1), (None if won.rowcount == 1 else later)
 
 
+async def is_degraded(conn: AsyncConnection, channel: str) -> bool:
+    """Whether the channel is degraded now (an alert does not wait for its probe)."""
+    state = (await conn.execute(sa.select(STATES.c.state).where(
+        STATES.c.channel == channel))).scalar()
+    return state == "degraded"
+
+
 async def record(conn: AsyncConnection, channel: str, ok: bool, now: datetime,
                  threshold: int, probe_seconds: float) -> str:
     """Count a transient failure or a success; returns the channel state afterwards."""

@@ -29,6 +29,7 @@ from bot.service.admin import pause as pause_flags
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.failures import Failures
 from bot.service.dispatch.lastlook import Held, start_call
+from bot.service.dispatch.outbox import send_outbox
 from bot.service.dispatch.preload import preload
 from bot.service.dispatch.prepare import Preparer, Send, release_in
 from bot.service.dispatch.ratelimit import reserve_many
@@ -104,11 +105,16 @@ class Dispatcher:
 
     async def _tick(self, now: datetime) -> TickStats:
         self._ticks += 1
+        # Answers and alerts first: they wait for no window (any the deciding process could
+        # not send, or that wait for a retry).
+        outbox = await send_outbox(self.app, self.channels, now)
         if self._ticks % MAINTENANCE_EVERY == 1:
             await mark_interrupted(self.app, now - SEND_TIMEOUT, now)
             await release_stale(self.app.engine, now, SEND_TIMEOUT)
         ids = await claim(self.app.engine, now, self.batch)
         stats = TickStats(claimed=len(ids))
+        for step, count in outbox.items():
+            stats.steps[f"outbox_{step}"] = count
         for _ in range(ROUNDS):
             if not ids or self._stop.is_set():
                 break

@@ -57,6 +57,15 @@ class Send:
     prepared: float = field(default_factory=time.monotonic)
 
 
+def sender_for(settings: Settings, channel: str, provider: str) -> tuple[str, float]:
+    """The rate-limit key and its rate: one bucket per channel and provider, shared by
+    planned sends and the outbox."""
+    rates = {"sms": settings.twilio_rate_per_second,
+             "email": settings.email_rate_per_second,
+             "telegram": settings.telegram_rate_per_second}
+    return f"{channel}:{provider}", rates[channel]
+
+
 def release_in(bundle: Bundle, at: datetime | None, now: datetime) -> None:
     """Hand a claimed bundle back to the planner's queue, due again at `at` (None: not by time)."""
     bundle.status, bundle.next_attempt_at = "planned", at
@@ -235,11 +244,7 @@ class Preparer:
         return customer.channels.split("|") if customer.channels else list(CHANNEL_NAMES)
 
     def _sender(self, channel: str, provider: str) -> tuple[str, float]:
-        """The rate-limit key and its rate: one bucket per channel and provider."""
-        rates = {"sms": self.settings.twilio_rate_per_second,
-                 "email": self.settings.email_rate_per_second,
-                 "telegram": self.settings.telegram_rate_per_second}
-        return f"{channel}:{provider}", rates[channel]
+        return sender_for(self.settings, channel, provider)
 
     async def _finish_log(self, s: AsyncSession, message: Message, adapter: Channel,
                           outbound: OutboundMessage | None) -> None:

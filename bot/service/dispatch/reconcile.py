@@ -133,12 +133,26 @@ async def _settle(app: App, channels: Channels, message_id: str, now: datetime) 
                 code = str(match.update.error_code) if match.update.error_code is not None else None
                 await apply_update(s, message, match.update, error_code=code)
             await apply_early_statuses(s, message)
+        elif message.purpose is not None:
+            _again(s, message, branch_code, now, absent=isinstance(adapter, ListsSent))
         elif isinstance(adapter, ListsSent):
             await _absent(s, message, branch_code, now)
         else:
             await _cannot_tell(s, message, branch_code, now)
         await s.commit()
     return True
+
+
+def _again(s: AsyncSession, message: Message, branch_code: str | None, now: datetime,
+           absent: bool) -> None:
+    """An answer or alert (the outbox): at least once, so it goes again, whether the
+    provider's list says it never arrived or the channel cannot tell."""
+    message.status, message.next_attempt_at, message.updated_at = "retry", None, now
+    s.add(message)
+    why = "was not at the provider" if absent else "may not have arrived"
+    events.record(s, "message.reconciled", f"{message.purpose} {message.id} {why}: sent again",
+                  customer_id=message.customer_id, branch_code=branch_code,
+                  channel=message.channel, payload={"message_id": message.id, "settled": "again"})
 
 
 async def _absent(s: AsyncSession, message: Message, branch_code: str | None,

@@ -46,7 +46,8 @@ class Handled:
     action: str | None = None
     twiml: str | None = None  # SMS: text for the TwiML <Message> answer
     twiml_answer: bool = True  # False: nobody waits for TwiML (a replay); SMS answers are sent
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)  # answers, queued before commit
+    outbox: list[str] = field(default_factory=list)  # queued messages, sent after commit
     button_query_id: str | None = None  # a Telegram button press to answer
     button_answer: str | None = None  # what its spinner shows
     callback_id: int | None = None  # the human callback this reply opened or joined
@@ -120,9 +121,7 @@ async def _understand(session: AsyncSession, settings: Settings, msg: InboundMes
     handled.action = row.intent
     if result.callback is not None:
         handled.callback_id = result.callback.id
-    for channel, address, text in result.alerts:
-        handled.replies.append(Reply(channel, address, text, customer.id, row.id, "alert",
-                                     "【P0】客户否认操作 / customer denies an operation"))
+    handled.outbox.extend(result.alerts)
     if result.confirmation:  # a sentence opt-out/opt-in: confirmed once, like TD/订阅
         _confirm(session, msg, row, handled, result.confirmation, row.intent or "")
 

@@ -20,18 +20,20 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.app import App
 from bot.db.locks import hold_xact_lock
 from bot.db.models import Customer, Message
 from bot.domain.masking import mask_address
 from bot.logs import frames_only
 from bot.service import events, tokens
 from bot.service.customers.addresses import mark_unusable, usable_again
-from bot.service.dispatch.direct import send_direct
-from bot.service.inbound.acting import Handled, Reply, act
+from bot.service.dispatch.outbox import send_outbox
+from bot.service.dispatch.outgoing import REPLY, enqueue
+from bot.service.inbound.acting import Handled, act
 from bot.service.inbound.matching import Match, clean_inbound, match_sender
 from bot.service.inbound.spool import database_down
 from bot.settings import Settings
-from channels.base import AnswersButtons, ChannelError, InboundMessage, OutboundMessage
+from channels.base import AnswersButtons, ChannelError, InboundMessage
 from channels.registry import Channels
 
 log = logging.getLogger("outreach.inbound")
@@ -44,6 +46,7 @@ class InboundProcessor:
                  channels: Callable[[], Channels]) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.app = App(settings=settings, engine=sessions.kw["bind"], sessions=sessions)
         self._channels = channels
         self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
 
@@ -70,6 +73,7 @@ class InboundProcessor:
                     and msg.raw.get("auto_submitted", "no") not in ("", "no")):
                 await self._act_safely(session, msg, row, match, handled)
             # (an auto-reply is never answered: mail loops)
+            handled.outbox.extend(_queue_replies(session, handled))
             await session.commit()
         log.info("inbound %s message %s from %s stored (%s)", msg.channel, handled.message_id,
                  mask_address(msg.channel, msg.from_address), match.how)
@@ -104,6 +108,7 @@ class InboundProcessor:
             log.error("acting on inbound %s message %s failed; the reply is stored: %s",
                       msg.channel, message_id, frames_only(exc))
             handled.twiml, handled.replies, handled.action = None, [], None
+            handled.outbox = []  # rolled back with the action
 
     async def _store(self, session: AsyncSession,
                      msg: InboundMessage) -> tuple[Message, Match] | None:
@@ -136,10 +141,13 @@ class InboundProcessor:
         return row, match
 
     async def deliver(self, handled: Handled) -> None:
-        """Send what `handle` decided (after the webhook answered); every send is recorded."""
+        """Send what `handle` queued (after the webhook answered): a Telegram button's answer,
+        then the outbox messages, here at once (the dispatcher sends any left over)."""
         try:
-            channels = self._channels() if (handled.replies or handled.button_query_id) else None
-            if channels is not None and handled.button_query_id:
+            if not (handled.outbox or handled.button_query_id):
+                return
+            channels = self._channels()
+            if handled.button_query_id:
                 answering = channels.telegram
                 if isinstance(answering, AnswersButtons):
                     try:
@@ -147,30 +155,13 @@ class InboundProcessor:
                                                       handled.button_answer)
                     except ChannelError as exc:
                         log.warning("answering a button press failed: %s", exc)
-            for reply in handled.replies:
-                await self._send(channels, reply)  # type: ignore[arg-type]
+            await send_outbox(self.app, channels, ids=handled.outbox)
         except Exception:  # background work: log, never raise into the server
-            log.exception("sending conversation replies failed")
+            log.exception("sending conversation replies failed; the dispatcher retries them")
 
-    async def _send(self, channels: Channels, reply: Reply) -> None:
-        message_id = tokens.new_id()
-        provider_id, status, error = None, "failed", None
-        try:
-            result = await send_direct(channels, OutboundMessage(
-                message_id=message_id, channel=reply.channel, to=reply.to, body=reply.text,
-                subject=reply.subject))
-            provider_id, status = result.provider_id, result.status
-        except ChannelError as exc:
-            error = str(exc.code) if exc.code is not None else type(exc).__name__
-            log.warning("%s reply to %s failed: %s", reply.channel,
-                        mask_address(reply.channel, reply.to), exc)
-        async with self.sessions() as session:
-            session.add(Message(id=message_id, direction="out", channel=reply.channel,
-                                customer_id=reply.customer_id, address=reply.to,
-                                subject=reply.subject, body=reply.text, provider_id=provider_id,
-                                status=status, error_code=error, in_reply_to=reply.in_reply_to))
-            events.record(session, "reply.sent", f"{reply.channel} {reply.reason} answer: {status}",
-                          customer_id=reply.customer_id, channel=reply.channel,
-                          payload={"message_id": message_id, "in_reply_to": reply.in_reply_to,
-                                   "reason": reply.reason})
-            await session.commit()
+
+def _queue_replies(session: AsyncSession, handled: Handled) -> list[str]:
+    """The answers `act` decided, stored in its transaction: a crash loses none."""
+    return [enqueue(session, purpose=REPLY, channel=r.channel, to=r.to, body=r.text,
+                    subject=r.subject, customer_id=r.customer_id, in_reply_to=r.in_reply_to).id
+            for r in handled.replies]

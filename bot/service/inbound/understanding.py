@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.models import Branch, Callback, Customer, Message, Touch
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.domain.escalation import needs_person, sla_due
-from bot.domain.masking import mask_address
 from bot.domain.replies import INTENTS, Classification, classify, parse_reschedule
 from bot.domain.replies.reschedule import RescheduleTime
 from bot.domain.rules import next_call_slot, parse_window
@@ -26,6 +25,7 @@ from bot.service.calendar import load_calendar
 from bot.service.callbacks.opening import open_or_join
 from bot.service.customers.addresses import block_wrong_person
 from bot.service.customers.consent import apply_consent_wish
+from bot.service.dispatch.alerts import raise_alert
 from bot.service.inbound.texts import branch_info, keyword_reply
 from bot.settings import Settings
 
@@ -65,7 +65,7 @@ class ReplyResult:
     """What acting on a reply did: the callback it opened or joined, alerts to send."""
 
     callback: Callback | None = None
-    alerts: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, address, text)
+    alerts: list[str] = field(default_factory=list)  # outbox message ids of the P0 alert
     # A sentence opt-out/opt-in that changed consent: the one confirmation to send back on the
     # channel used (the same text the TD/订阅 keyword path sends); None when nothing changed.
     confirmation: str | None = None
@@ -158,7 +158,7 @@ async def handle_reply(session: AsyncSession, message: Message, settings: Settin
     if result.intent == "wrong_person":
         await block_wrong_person(session, message.channel, message.address)
     if rule.alert:
-        done.alerts = _alert(session, customer, branch, settings, message)
+        done.alerts = await _alert(session, customer, branch, settings, message)
     done.callback = callback
     return done
 
@@ -184,25 +184,15 @@ async def _join_open(session: AsyncSession, customer: Customer, intent: str,
                               current.sla_due_at)
 
 
-def _alert(session: AsyncSession, customer: Customer, branch: Branch, settings: Settings,
-           message: Message) -> list[tuple[str, str, str]]:
-    """P0: the branch manager and head office are told at once, whatever the send window.
-    Recorded as an alert event (the console banner); returns the messages to send. A phone
-    alert whose SMS route only logs also goes by email (the manager's email is always a target)."""
-    targets = []
-    if branch.manager_email:
-        targets.append(("email", branch.manager_email))
-    if branch.manager_phone:
-        targets.append(("sms", branch.manager_phone))
-    if settings.hq_alert_email:
-        targets.append(("email", settings.hq_alert_email))
-    events.record(session, "alert.p0",
-                  f"P0 not_me: customer {customer.id} denies an operation (branch {branch.code})",
-                  customer_id=customer.id, branch_code=branch.code, channel=message.channel,
-                  payload={"message_id": message.id,
-                           "targets": [f"{c}:{mask_address(c, a)}" for c, a in targets]})
-    text = (f"【P0 警报】{branch.name}客户 {customer.id} 否认一项操作（回复渠道：{message.channel}），"
+async def _alert(session: AsyncSession, customer: Customer, branch: Branch, settings: Settings,
+                 message: Message) -> list[str]:
+    """P0: the branch manager and head office are told at once, whatever the send window,
+    through the outbox (durable, retried; `dispatch.alerts`). Returns the messages queued."""
+    body = (f"【P0 警报】{branch.name}客户 {customer.id} 否认一项操作（回复渠道：{message.channel}），"
             f"请在 1 小时内回电核实。/ P0: customer {customer.id} of {branch.code} denies an "
             "operation; call back within 1 hour.")
-    return [(channel, address, text) for channel, address in targets]
+    return await raise_alert(session, kind="not_me", customer=customer, branch=branch,
+                             settings=settings,
+                             subject="【P0】客户否认操作 / customer denies an operation",
+                             body=body, channel=message.channel, message_id=message.id)
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.db.models import Staff
+from bot.db.models import Alert, Staff
 from bot.domain.access import branch_scope, callback_work_refusal
 from bot.domain.scripts import NEW_ACCOUNT_POINTS
 from bot.service.callbacks.detail import callback_detail, reveal_contact
@@ -28,6 +28,7 @@ from bot.service.callbacks.queue import (
     release,
     still_working,
 )
+from bot.service.dispatch import alerts
 from bot.web.console.deps import CurrentConsoleStaff, Now, console_config, console_lang, render
 from bot.web.console.i18n import STRINGS
 
@@ -60,13 +61,32 @@ async def _queue(request: Request, staff: Staff, now: datetime) -> dict[str, Any
             rows = await queue_view(db, scope, now, tz=config.app.settings.timezone,
                                     call_windows=True, viewer=staff.username, limit=QUEUE_ROWS)
         mine = await held_callbacks(db, staff)
+        undelivered = await alerts.waiting(db, scope) if refusal is None else []
     lang = console_lang(request)
     for row in rows:
         row["left"] = _left(datetime.fromisoformat(row["sla_due_at"]) - now, lang)
     held = [{"callback_id": c.id, "priority": c.priority, "reasons": json.loads(c.reasons)}
             for c in mine]
     return {"label": labeller(lang), "rows": rows, "mine": held, "may_work": _may_work(staff),
-            "now": now, "p0": [r["callback_id"] for r in rows if r["priority"] == "P0"]}
+            "now": now, "p0": [r["callback_id"] for r in rows if r["priority"] == "P0"],
+            "alerts": [_alert_row(a, config.app.settings.timezone) for a in undelivered]}
+
+
+def _alert_row(alert: Alert, tz: str) -> dict[str, Any]:
+    return {"id": alert.id, "branch": alert.branch_code, "customer": alert.customer_id,
+            "at": alert.created_at.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")}
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge_alert(request: Request, alert_id: int, staff: CurrentConsoleStaff,
+                            now: Now) -> Response:
+    """Someone told the manager another way: the banner goes (an event with the actor)."""
+    scope, refusal = branch_scope(staff, None)
+    if refusal is None:
+        async with console_config(request).app.sessions() as db:
+            if await alerts.acknowledge(db, alert_id, staff.username, scope, now):
+                await db.commit()
+    return RedirectResponse("/console/queue", status_code=303)
 
 
 @router.get("/queue", response_class=HTMLResponse)
