@@ -21,6 +21,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.db.models import utcnow
+from bot.domain.text import unstorable
 from bot.service.dispatch.reports import handle_status
 from bot.service.inbound.spool import SpooledRequest, database_down, replay, spool_request
 from bot.web.deps import WebContext, context, read_limited
@@ -135,6 +136,9 @@ async def twilio_status(request: Request) -> Response:
     form = await _twilio_form(request, "twilio_status")
     report = _parsed(parse_twilio_status, form, "twilio_status", "not a status report")
     our_id = request.query_params.get("m") or None
+    if our_id is not None and unstorable(our_id):  # not a message id of ours
+        count_webhook("twilio_status", "bad_request")
+        raise HTTPException(400, "m is not a message id")
     ctx = context(request)
     try:
         applied = await handle_status(ctx.app.sessions, "sms", report.message_sid,
@@ -194,20 +198,28 @@ async def telegram(request: Request, background: BackgroundTasks) -> JSONRespons
         raise HTTPException(403)
     try:
         update = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         count_webhook("telegram", "bad_request")
         raise HTTPException(400, "not JSON") from None
     ctx = context(request)
-    blocked = parse_bot_blocked(update) if isinstance(update, dict) else None
-    if blocked is not None:
-        await ctx.processor.bot_blocked(*blocked)  # database down → 5xx, Telegram repeats
-        count_webhook("telegram", "blocked" if blocked[1] else "unblocked")
-        return JSONResponse({"ok": True})
-    inbound = parse_telegram_update(update) if isinstance(update, dict) else None
-    if inbound is None:
-        count_webhook("telegram", "ignored")
-        return JSONResponse({"ok": True})
-    handled = await ctx.processor.handle(inbound)
+    try:
+        blocked = parse_bot_blocked(update) if isinstance(update, dict) else None
+        if blocked is not None:
+            await ctx.processor.bot_blocked(*blocked)
+            count_webhook("telegram", "blocked" if blocked[1] else "unblocked")
+            return JSONResponse({"ok": True})
+        inbound = parse_telegram_update(update) if isinstance(update, dict) else None
+        if inbound is None:
+            count_webhook("telegram", "ignored")
+            return JSONResponse({"ok": True})
+        handled = await ctx.processor.handle(inbound)
+    except Exception as exc:
+        if not database_down(exc):
+            raise
+        # Telegram repeats an update until it gets a 2xx: nothing is lost by asking it to.
+        count_webhook("telegram", "unavailable")
+        raise HTTPException(503, "database unavailable, try again",
+                            headers={"Retry-After": "5"}) from None
     count_webhook("telegram", "duplicate" if handled.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, handled)
     return JSONResponse({"ok": True})
