@@ -104,8 +104,7 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     try:
         handled = await ctx.processor.handle(inbound)
     except Exception as exc:
-        _log_unstored(kept.route, exc)
-        await _spool(ctx, kept)
+        await _spool(ctx, kept, exc)
         return Response(twiml_empty(), media_type=TWIML)
     count_webhook("twilio_sms", "duplicate" if handled.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, handled)
@@ -113,20 +112,19 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     return Response(body, media_type=TWIML)
 
 
-def _log_unstored(route: str, exc: Exception) -> None:
-    """Twilio never repeats a request, so whatever stopped storing it, it goes to the spool;
-    a bug (not an outage) is logged in full and its file ends in SPOOL_DIR/bad at replay."""
-    if not database_down(exc):
-        log.error("%s: storing failed (%s); kept in the spool", route, type(exc).__name__,
-                  exc_info=exc)
+async def _spool(ctx: WebContext, item: SpooledRequest, exc: Exception | None = None) -> None:
+    """Keep a request that was not stored; 503 only if even the disk fails.
 
-
-async def _spool(ctx: WebContext, item: SpooledRequest) -> None:
-    """Keep a request the database could not take; 503 only if even the disk fails."""
-    if not await spool_request(ctx.spool, item):
+    Twilio never repeats a request, so whatever stopped storing it, it is kept: database
+    down (or `exc` None: older requests wait) → the spool, replayed in order; refused for
+    any other reason → `bad/` at once (a replay would fail the same way, and live traffic
+    must not queue behind it), logged in full for a person (bodies and numbers are not in
+    the log: the engine hides statement parameters)."""
+    refused = exc if exc is not None and not database_down(exc) else None
+    if not await spool_request(ctx.spool, item, refused):
         count_webhook(item.route, "lost")
         raise HTTPException(503, "database unavailable")
-    count_webhook(item.route, "spooled")
+    count_webhook(item.route, "set_aside" if refused else "spooled")
 
 
 @router.post("/webhooks/twilio/status")
@@ -144,8 +142,7 @@ async def twilio_status(request: Request) -> Response:
         applied = await handle_status(ctx.app.sessions, "sms", report.message_sid,
                                       report.update, our_id=our_id)
     except Exception as exc:
-        _log_unstored("twilio_status", exc)
-        await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
+        await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id), exc)
     else:
         count_webhook("twilio_status", applied.result)
     return Response(twiml_empty(), media_type=TWIML)
