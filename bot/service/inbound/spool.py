@@ -18,11 +18,10 @@ import asyncio
 import json
 import logging
 import os
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -49,6 +48,7 @@ def database_down(exc: BaseException) -> bool:
     return False
 
 ROUTES = ("twilio_sms", "twilio_status")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,15 @@ class Spool:
     def put(self, item: SpooledRequest, *, bad: bool = False) -> Path:
         """Write `item` durably, into `bad/` when it is `bad` (the database refused it: a
         replay would only fail again, so it must not wait in line); raises OSError when the
-        disk cannot take it."""
+        disk cannot take it.
+
+        Named by when the provider called, not when written: a request that waited longer
+        for the database than a later one still replays first."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         directory = self.directory / "bad" if bad else self.directory
         directory.mkdir(exist_ok=True, mode=0o700)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.json"
+        called = (item.received_at - _EPOCH) // timedelta(microseconds=1) * 1000
+        name = f"{called:020d}-{uuid.uuid4().hex[:8]}.json"
         tmp = directory / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
