@@ -8,6 +8,7 @@ only for what it does best: `RequestValidator` and TwiML.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from channels.base import (
 )
 
 logger = logging.getLogger(__name__)
+_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 
 TWIML_CONTENT_TYPE = "text/xml"
 STATUS_REPORT_PATH = "/webhooks/twilio/status"
@@ -323,6 +325,10 @@ def parse_twilio_status(form: Mapping[str, Any]) -> TwilioStatusReport:
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
         raise ValueError("not a Twilio status report: MessageSid and MessageStatus required")
+    if not _SID.fullmatch(str(sid)):
+        # Twilio's ids are 34 letters and digits; anything else (a NUL, 10,000 characters)
+        # is no report of ours, and would not fit where an early status is kept.
+        raise ValueError("not a Twilio status report: MessageSid is not a Twilio id")
     return TwilioStatusReport(str(sid), status_from_twilio(str(status), form.get("ErrorCode")))
 
 

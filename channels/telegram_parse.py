@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channels.base import InboundMessage, utcnow
 
 _START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S+))?\s*$")
 _DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: How far in the future a message's date may be (clocks differ) before it counts as wrong.
+_CLOCK_SKEW = timedelta(minutes=5)
+logger = logging.getLogger(__name__)
 
 def verify_telegram_secret(header: str | None, secret: str) -> bool:
     """True when X-Telegram-Bot-Api-Secret-Token equals our secret (constant time)."""
@@ -38,8 +42,8 @@ def parse_bot_blocked(update: Mapping[str, Any]) -> tuple[str, bool] | None:
     chat = change.get("chat") or {}
     new = (change.get("new_chat_member") or {}).get("status")
     old = (change.get("old_chat_member") or {}).get("status")
-    if chat.get("type") != "private" or "id" not in chat:
-        return None
+    if chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+        return None  # chat ids are numbers: anything else is no update from Telegram
     if new == "kicked":
         return str(chat["id"]), True
     if new == "member" and old == "kicked":
@@ -104,6 +108,16 @@ def _button_label(message: Mapping[str, Any], data: object) -> str | None:
 
 
 def _from_unix(value: object) -> datetime:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
-    return utcnow()
+    """The message's `date`; the time received when it is missing or no real time (a date
+    past year 9999 or in the future would otherwise fail or move deadlines out of reach)."""
+    now = utcnow()
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return now
+    try:
+        when = datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        when = None
+    if when is None or when > now + _CLOCK_SKEW:
+        logger.warning("telegram message date %r is no real time: using the time received", value)
+        return now
+    return when

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.bootstrap import App, StartupError, build_channels, build_inbound
+from bot.domain.text import clean_text
 from bot.service.dispatch.reports import apply_bounce
 from bot.service.inbound.acting import Handled
-from bot.service.inbound.matching import strip_nul
 from bot.service.inbound.processor import InboundProcessor
 from channels.base import ChannelError, InboundMessage, ReceivesUpdates
 from channels.email_parse import Bounce
@@ -103,7 +103,7 @@ async def _start_smtp(app: App, receivers: Receivers) -> None:
 
     async def on_mail(item: InboundMessage | Bounce) -> None:
         if isinstance(item, Bounce):
-            item = item._replace(**{k: strip_nul(v) for k, v in item._asdict().items()})
+            item = item._replace(**{k: clean_text(v) for k, v in item._asdict().items()})
             async with app.sessions() as session:
                 await apply_bounce(session, item)
                 await session.commit()

@@ -12,6 +12,7 @@ from bot.db.models import LinkToken, utcnow
 
 ALPHABET = string.ascii_letters + string.digits + "-_"  # Telegram deep-link safe
 LENGTH = 12  # 64 symbols ** 12 = 72 bits
+_SYMBOLS = frozenset(ALPHABET)
 
 
 def new_id() -> str:
@@ -41,8 +42,8 @@ async def resolve(
     session: AsyncSession, token_id: str, purpose: str, *, now: datetime | None = None
 ) -> LinkToken | None:
     """The live token of that purpose, or None (unknown, expired or used single-use token)."""
-    if not token_id or len(token_id) > 32:
-        return None
+    if not token_id or len(token_id) > 32 or not set(token_id) <= _SYMBOLS:
+        return None  # not one of ours (a NUL would even fail the query on PostgreSQL)
     token = await session.get(LinkToken, token_id)
     if token is None or token.purpose != purpose:
         return None

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from bot.bootstrap import App
 from bot.service.callbacks.errors import QueueError
-from bot.web import api, console, docs, health, metrics, telegram_link, unsubscribe, webhooks
+from bot.web import api, console, docs, guard, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 from channels.registry import Channels
 
@@ -39,6 +39,7 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url=None)  # bot.web.docs serves them
     web.state.ctx = ctx
     web.add_exception_handler(QueueError, api.callbacks.queue_refused)
+    guard.install(web)
     served = app.settings.served
     parts = {"webhooks": (webhooks, unsubscribe, telegram_link), "api": (api,)}
     for module in (health, metrics, *(m for part in parts if part in served for m in parts[part])):

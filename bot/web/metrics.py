@@ -55,7 +55,9 @@ def observe_send_latency(channel: str, seconds: float) -> None:
 
 def count_webhook(route: str, result: str) -> None:
     """One webhook answered: accepted, duplicate, forbidden, too_large, unconfigured, bad_request,
-    spooled (database down, kept for replay) or lost (database and spool both failed)."""
+    spooled (database down, kept for replay), set_aside (refused by the database, kept in the
+    spool's bad/), unavailable (database down, the provider retries) or lost (database and
+    spool both failed)."""
     _webhooks[(route, result)] += 1
 
 

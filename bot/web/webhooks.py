@@ -21,6 +21,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.db.models import utcnow
+from bot.domain.text import unstorable
 from bot.service.dispatch.reports import handle_status
 from bot.service.inbound.spool import SpooledRequest, database_down, replay, spool_request
 from bot.web.deps import WebContext, context, read_limited
@@ -103,8 +104,7 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     try:
         handled = await ctx.processor.handle(inbound)
     except Exception as exc:
-        _log_unstored(kept.route, exc)
-        await _spool(ctx, kept)
+        await _spool(ctx, kept, exc)
         return Response(twiml_empty(), media_type=TWIML)
     count_webhook("twilio_sms", "duplicate" if handled.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, handled)
@@ -112,20 +112,19 @@ async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
     return Response(body, media_type=TWIML)
 
 
-def _log_unstored(route: str, exc: Exception) -> None:
-    """Twilio never repeats a request, so whatever stopped storing it, it goes to the spool;
-    a bug (not an outage) is logged in full and its file ends in SPOOL_DIR/bad at replay."""
-    if not database_down(exc):
-        log.error("%s: storing failed (%s); kept in the spool", route, type(exc).__name__,
-                  exc_info=exc)
+async def _spool(ctx: WebContext, item: SpooledRequest, exc: Exception | None = None) -> None:
+    """Keep a request that was not stored; 503 only if even the disk fails.
 
-
-async def _spool(ctx: WebContext, item: SpooledRequest) -> None:
-    """Keep a request the database could not take; 503 only if even the disk fails."""
-    if not await spool_request(ctx.spool, item):
+    Twilio never repeats a request, so whatever stopped storing it, it is kept: database
+    down (or `exc` None: older requests wait) → the spool, replayed in order; refused for
+    any other reason → `bad/` at once (a replay would fail the same way, and live traffic
+    must not queue behind it), logged in full for a person (bodies and numbers are not in
+    the log: the engine hides statement parameters)."""
+    refused = exc if exc is not None and not database_down(exc) else None
+    if not await spool_request(ctx.spool, item, refused):
         count_webhook(item.route, "lost")
         raise HTTPException(503, "database unavailable")
-    count_webhook(item.route, "spooled")
+    count_webhook(item.route, "set_aside" if refused else "spooled")
 
 
 @router.post("/webhooks/twilio/status")
@@ -135,13 +134,15 @@ async def twilio_status(request: Request) -> Response:
     form = await _twilio_form(request, "twilio_status")
     report = _parsed(parse_twilio_status, form, "twilio_status", "not a status report")
     our_id = request.query_params.get("m") or None
+    if our_id is not None and unstorable(our_id):  # not a message id of ours
+        count_webhook("twilio_status", "bad_request")
+        raise HTTPException(400, "m is not a message id")
     ctx = context(request)
     try:
         applied = await handle_status(ctx.app.sessions, "sms", report.message_sid,
                                       report.update, our_id=our_id)
     except Exception as exc:
-        _log_unstored("twilio_status", exc)
-        await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id))
+        await _spool(ctx, SpooledRequest("twilio_status", form, utcnow(), our_id), exc)
     else:
         count_webhook("twilio_status", applied.result)
     return Response(twiml_empty(), media_type=TWIML)
@@ -194,20 +195,28 @@ async def telegram(request: Request, background: BackgroundTasks) -> JSONRespons
         raise HTTPException(403)
     try:
         update = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         count_webhook("telegram", "bad_request")
         raise HTTPException(400, "not JSON") from None
     ctx = context(request)
-    blocked = parse_bot_blocked(update) if isinstance(update, dict) else None
-    if blocked is not None:
-        await ctx.processor.bot_blocked(*blocked)  # database down → 5xx, Telegram repeats
-        count_webhook("telegram", "blocked" if blocked[1] else "unblocked")
-        return JSONResponse({"ok": True})
-    inbound = parse_telegram_update(update) if isinstance(update, dict) else None
-    if inbound is None:
-        count_webhook("telegram", "ignored")
-        return JSONResponse({"ok": True})
-    handled = await ctx.processor.handle(inbound)
+    try:
+        blocked = parse_bot_blocked(update) if isinstance(update, dict) else None
+        if blocked is not None:
+            await ctx.processor.bot_blocked(*blocked)
+            count_webhook("telegram", "blocked" if blocked[1] else "unblocked")
+            return JSONResponse({"ok": True})
+        inbound = parse_telegram_update(update) if isinstance(update, dict) else None
+        if inbound is None:
+            count_webhook("telegram", "ignored")
+            return JSONResponse({"ok": True})
+        handled = await ctx.processor.handle(inbound)
+    except Exception as exc:
+        if not database_down(exc):
+            raise
+        # Telegram repeats an update until it gets a 2xx: nothing is lost by asking it to.
+        count_webhook("telegram", "unavailable")
+        raise HTTPException(503, "database unavailable, try again",
+                            headers={"Retry-After": "5"}) from None
     count_webhook("telegram", "duplicate" if handled.duplicate else "accepted")
     background.add_task(ctx.processor.deliver, handled)
     return JSONResponse({"ok": True})

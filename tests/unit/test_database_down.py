@@ -27,6 +27,8 @@ def wrapped(cls: type[DBAPIError], sqlstate: str = "XX000") -> DBAPIError:
     wrapped(DBAPIError, "53300"),  # too many connections
     wrapped(DBAPIError, "08006"),  # connection failure
     wrapped(DBAPIError, "25006"),  # read-only transaction: a replica after a failover
+    wrapped(DBAPIError, "40P01"),  # deadlock: the same write succeeds when repeated
+    wrapped(DBAPIError, "40001"),  # serialization failure: likewise
 ], ids=repr)
 def test_outages(exc: BaseException) -> None:
     assert database_down(exc)
@@ -34,7 +36,9 @@ def test_outages(exc: BaseException) -> None:
 
 @pytest.mark.parametrize("exc", [
     wrapped(IntegrityError, "23505"), wrapped(ProgrammingError, "42P01"),
-    wrapped(DBAPIError, "22001"), KeyError("x"), ValueError("bad"),
+    wrapped(DBAPIError, "22001"), wrapped(DBAPIError, "22021"),  # too long; a NUL in text
+    UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+    KeyError("x"), ValueError("bad"),
 ], ids=repr)
 def test_bugs(exc: BaseException) -> None:
     assert not database_down(exc)

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import LoginFailure, Staff, table
 from bot.domain.access import console_refusal
+from bot.domain.text import unstorable
 from bot.service import events
 from bot.service.admin.errors import AdminError
 from bot.service.admin.mfa import CodeReused, accept_code
@@ -138,6 +139,8 @@ def _decoy_hash() -> str:
 
 
 async def _find(session: AsyncSession, username: str) -> Staff | None:
+    if unstorable(username):  # nobody is called that, and PostgreSQL would fail the query
+        return None
     return (await session.exec(select(Staff).where(Staff.username == username))).first()
 
 

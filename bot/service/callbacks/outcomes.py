@@ -14,6 +14,7 @@ from bot.domain.escalation import TABLE, sla_due
 from bot.domain.masking import mask_phone
 from bot.domain.rules import next_call_slot, parse_window
 from bot.domain.scripts import NEW_ACCOUNT_POINTS
+from bot.domain.text import unstorable
 from bot.service import events
 from bot.service.calendar import load_calendar
 from bot.service.callbacks.errors import BadOutcome
@@ -45,6 +46,10 @@ class CallOutcome:
 
 def check_outcome(result: CallOutcome, branch: Branch, now: datetime) -> None:
     """BadOutcome with the reason, for a call record compliance could not accept."""
+    for name in ("outcome", "dialled", "recording_ref", "identity", "notes", "method"):
+        problem = unstorable(getattr(result, name) or "")
+        if problem:
+            raise BadOutcome(f"{name}: {problem} cannot be stored")
     if result.outcome not in OUTCOMES:
         raise BadOutcome(f"outcome {result.outcome!r}: choose one of {', '.join(OUTCOMES)}")
     if result.identity not in IDENTITY:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -99,8 +99,16 @@ def _header(lines: Lines) -> tuple[list[str], int]:
         names.pop()  # spreadsheets export `…,channels,,`
     blank = [str(i) for i, n in enumerate(names, 1) if not n]
     if blank:
-        raise ImportFileError(f"line 1: column(s) {', '.join(blank)} have no name")
+        raise ImportFileError(f"line 1: column(s) {listed(blank)} have no name")
     return names, width
+
+
+def listed(names: list[str], limit: int = 10) -> str:
+    """Column names for a message, kept short whatever the header holds (100,000 columns,
+    one of a megabyte): the first `limit`, each cut to 40 characters, then how many more."""
+    shown = [n if len(n) <= 40 else n[:39] + "…" for n in names[:limit]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def records(
@@ -117,11 +125,11 @@ def records(
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ImportFileError(f"line 1: missing required column(s): {', '.join(missing)}")
-    dupes = {n for n in names if names.count(n) > 1}
+    dupes = sorted(n for n, count in Counter(names).items() if count > 1)  # linear in columns
     if dupes:
-        raise ImportFileError(f"line 1: column(s) named twice: {', '.join(sorted(dupes))}")
+        raise ImportFileError(f"line 1: column(s) named twice: {listed(dupes)}")
     unknown = [n for n in names if n not in COLUMNS]
-    yield 1, None, (f"unknown column(s) ignored: {', '.join(unknown)}" if unknown else None)
+    yield 1, None, (f"unknown column(s) ignored: {listed(unknown)}" if unknown else None)
     while (record := _read_record(lines)) is not None:
         line = record.lines[0][0]
         cells = record.cells

@@ -12,6 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bot.domain.masking import mask_phone
+from bot.domain.text import unstorable
 from bot.service.customers.errors import CustomerError
 
 REQUIRED = ("customer_id", "name", "branch")
@@ -171,6 +172,12 @@ def _optional(column: str, raw: str, today: date) -> Any:
 
 def check_row(row: dict[str, str], today: date) -> CheckedRow:
     """Check one CSV record (header name → raw text); raise RowError on the first bad cell."""
+    for column in COLUMNS:
+        # A NUL (or a lone surrogate) can be in a file but not in the database: PostgreSQL
+        # would fail the whole batch, and SQLite would keep it in an id no one can type.
+        problem = unstorable(row.get(column) or "")
+        if problem:
+            raise RowError(column, f"contains {problem}")
     required = {}
     for column in REQUIRED:
         raw = (row.get(column) or "").strip()

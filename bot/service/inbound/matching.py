@@ -3,12 +3,13 @@
 The exact thread: email reply+<token>, In-Reply-To/References, a Telegram reply or button on
 our message. Then the address: an address several customers share stays unmatched (the
 candidates are kept, so an opt-out still reaches all of them), an unknown sender is stored
-too. Also here: inbound text without NUL characters, which PostgreSQL refuses.
+too. Also here: inbound text made storable (no NUL, no lone surrogate).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,9 +18,12 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Customer, Message
+from bot.domain.text import clean_text
 from bot.service import tokens
 from bot.settings import Settings
 from channels.base import InboundMessage
+
+log = logging.getLogger("outreach.inbound")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +97,14 @@ async def _by_address(session: AsyncSession, column: Any, value: str, ref: str |
     return Match(None, "unknown", ref, answers=answers)
 
 
-def strip_nul(value: Any) -> Any:
-    """`value` without NUL characters (PostgreSQL text refuses them), through dicts and lists."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strip_nul(v) for v in value]
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(strip_nul(v) for v in value)
-    return value
-
-
 def clean_inbound(msg: InboundMessage) -> InboundMessage:
-    """Every text field of an inbound message without NUL (quoted-printable =00, a form
-    field, a JSON \\u0000): stored as received otherwise."""
-    changes = {f.name: strip_nul(getattr(msg, f.name)) for f in dataclasses.fields(msg)
+    """Every text field of an inbound message storable: NUL (quoted-printable =00, a form
+    field, a JSON \\u0000) removed, a lone surrogate (JSON "\\ud800") made U+FFFD; stored
+    as received otherwise, so the customer's words are kept rather than the request failing."""
+    changes = {f.name: clean_text(getattr(msg, f.name)) for f in dataclasses.fields(msg)
                if f.name != "received_at"}
-    return dataclasses.replace(msg, **changes)
+    cleaned = dataclasses.replace(msg, **changes)
+    if cleaned != msg:
+        log.warning("inbound %s message held NUL characters or lone surrogates: stored "
+                    "without them", msg.channel)
+    return cleaned

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -38,6 +37,15 @@ from channels.registry import Channels
 
 log = logging.getLogger("outreach.inbound")
 
+#: SQLite: how long an inbound write waits for the one before it. With the file's own busy
+#: timeout (10 s) that keeps every answer inside Twilio's 15 s.
+SQLITE_LOCK_WAIT_SECONDS = 2.0
+
+
+class WriterBusy(TimeoutError):
+    """The SQLite file is taken by earlier inbound writes: try again later (an outage to
+    `database_down`, being a TimeoutError)."""
+
 
 class InboundProcessor:
     """Shared by the webhooks, the SMTP receiver and Telegram polling."""
@@ -50,6 +58,24 @@ class InboundProcessor:
         self._channels = channels
         self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
 
+    @asynccontextmanager
+    async def _sqlite_writer(self) -> AsyncIterator[None]:
+        """SQLite: this process's inbound writes one at a time, but never a long wait in
+        line: a request that cannot start within SQLITE_LOCK_WAIT_SECONDS raises WriterBusy
+        (an outage to its caller: Twilio's goes to the spool, Telegram and SMTP retry), so
+        one slow write cannot make the requests behind it miss the provider's timeout."""
+        if not self.settings.is_sqlite:
+            yield
+            return
+        try:
+            await asyncio.wait_for(self._sqlite_lock.acquire(), SQLITE_LOCK_WAIT_SECONDS)
+        except TimeoutError:
+            raise WriterBusy("another inbound write holds the SQLite file") from None
+        try:
+            yield
+        finally:
+            self._sqlite_lock.release()
+
     async def handle(self, msg: InboundMessage, *, twiml: bool = True) -> Handled:
         """Store the message (once per provider id) and act on it, in one transaction.
 
@@ -60,9 +86,7 @@ class InboundProcessor:
         replayed later, when no webhook waits for an answer) sends SMS confirmations through
         the SMS adapter instead of the TwiML answer."""
         msg = clean_inbound(msg)
-        guard: AbstractAsyncContextManager[Any] = (
-            self._sqlite_lock if self.settings.is_sqlite else nullcontext())
-        async with guard, self.sessions() as session:
+        async with self._sqlite_writer(), self.sessions() as session:
             stored = await self._store(session, msg)
             if stored is None:
                 return Handled(duplicate=True)

@@ -6,7 +6,9 @@ Twilio gets its 200. Each request is one file, written under a temporary name, f
 renamed (a crash leaves either the whole file or none), mode 0600: it holds a phone number
 and the customer's words. `replay` feeds the files, oldest first, through the same
 handlers once the database answers and deletes each one after it is stored; the provider's
-message id makes a replay that was cut short safe to repeat. Telegram and email need no
+message id makes a replay that was cut short safe to repeat. A request the database refuses
+for another reason (a bug, a value it cannot store) goes straight to `bad/` for a person: it
+never waits in line, so it never holds up the requests after it. Telegram and email need no
 spool: they retry until we answer (webhook 5xx, SMTP 451, getUpdates offset).
 """
 
@@ -16,11 +18,10 @@ import asyncio
 import json
 import logging
 import os
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -39,13 +40,15 @@ def database_down(exc: BaseException) -> bool:
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
             return True
         # PostgreSQL: connection exceptions (08), insufficient resources such as too many
-        # connections (53), shutting down or starting up (57P), read-only after a failover.
+        # connections (53), shutting down or starting up (57P), read-only after a failover,
+        # a deadlock or serialization failure (40: the same write succeeds when repeated).
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         return isinstance(code, str) and (
-            code[:2] in ("08", "53") or code.startswith("57P") or code == "25006")
+            code[:2] in ("08", "53", "40") or code.startswith("57P") or code == "25006")
     return False
 
 ROUTES = ("twilio_sms", "twilio_status")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,26 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def put(self, item: SpooledRequest) -> Path:
-        """Write `item` durably; raises OSError when the disk cannot take it."""
+    def put(self, item: SpooledRequest, *, bad: bool = False) -> Path:
+        """Write `item` durably, into `bad/` when it is `bad` (the database refused it: a
+        replay would only fail again, so it must not wait in line); raises OSError when the
+        disk cannot take it.
+
+        Named by when the provider called, not when written: a request that waited longer
+        for the database than a later one still replays first."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.json"
-        tmp = self.directory / f".{name}.tmp"
+        directory = self.directory / "bad" if bad else self.directory
+        directory.mkdir(exist_ok=True, mode=0o700)
+        called = (item.received_at - _EPOCH) // timedelta(microseconds=1) * 1000
+        name = f"{called:020d}-{uuid.uuid4().hex[:8]}.json"
+        tmp = directory / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, item.to_json().encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
-        path = self.directory / name
+        path = directory / name
         os.replace(tmp, path)
         return path
 
@@ -107,15 +118,22 @@ class Spool:
         return target
 
 
-async def spool_request(spool: Spool, item: SpooledRequest) -> bool:
-    """Keep `item` on disk; False (logged) when even that fails."""
+async def spool_request(spool: Spool, item: SpooledRequest,
+                        refused: BaseException | None = None) -> bool:
+    """Keep `item` on disk: in line for replay, or in `bad/` when the database `refused` it
+    (not an outage: replaying would fail the same way, and nothing may wait behind it).
+    False (logged) when even that fails."""
     try:
-        await asyncio.to_thread(spool.put, item)
+        path = await asyncio.to_thread(spool.put, item, bad=refused is not None)
     except OSError:
-        log.exception("%s: database down and the spool directory cannot be written: "
+        log.exception("%s: request not stored and the spool directory cannot be written: "
                       "this request is lost unless the provider retries", item.route)
         return False
-    log.warning("%s: database down; request kept in the spool for replay", item.route)
+    if refused is not None:
+        log.error("%s: storing failed (%s); kept in %s for a person to look at", item.route,
+                  type(refused).__name__, path, exc_info=refused)
+    else:
+        log.warning("%s: database down; request kept in the spool for replay", item.route)
     return True
 
 

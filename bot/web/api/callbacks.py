@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from bot.domain.text import unstorable
 from bot.service.callbacks.detail import callback_detail, reveal_contact
 from bot.service.callbacks.errors import (
     BadOutcome,
@@ -42,9 +43,10 @@ class OutcomeIn(BaseModel):
 
     @field_validator("outcome", "dialled", "recording_ref", "identity", "notes", "method")
     @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("NUL characters are not allowed")
+    def _storable(cls, value: str | None) -> str | None:
+        problem = unstorable(value) if value is not None else None
+        if problem:
+            raise ValueError(f"{problem} cannot be stored")
         return value
 
 
@@ -63,8 +65,13 @@ async def queue_refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
+#: A branch code as `outreach branch add` takes it: anything else is 422, not a server error.
+BranchCode = Annotated[str | None, Query(max_length=32, pattern=r"^[\w-]+$",
+                                         description="a branch code")]
+
+
 @router.get("/callbacks", response_model=list[QueueItem])
-async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: str | None = None) -> list[dict[str, Any]]:
+async def list_callbacks(staff: CurrentStaff, ctx: Ctx, branch: BranchCode = None) -> list[dict[str, Any]]:
     """Open callbacks, most urgent first (the `queue --json` shape)."""
     scope = readable_branch(staff, branch)
     async with ctx.app.sessions() as s:

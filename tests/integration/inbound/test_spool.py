@@ -43,10 +43,11 @@ class Outage:
 
 @pytest.fixture
 async def outage(database_url: str, twilio_peer: TwilioPeer, telegram_peer: TelegramPeer,
-                 smtp_peer: SmtpPeer, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Outage]:
-    # A webhook waits this long for SQLite's write lock before it counts as down (10 s in use).
-    monkeypatch.setattr(bot.db.engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+                 smtp_peer: SmtpPeer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 request: pytest.FixtureRequest) -> AsyncIterator[Outage]:
+    # A webhook waits this long for SQLite's write lock before it counts as down (10 s in use;
+    # a test may ask for another wait with indirect parametrization).
+    monkeypatch.setattr(bot.db.engine, "SQLITE_BUSY_TIMEOUT_MS", getattr(request, "param", 200))
     db = DatabaseOutage(database_url)
     await db.start()
     spool = tmp_path / "spool"
