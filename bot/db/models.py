@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """The one clock for stored timestamps: aware, UTC."""
-    return datetime.now(UTC)
+from bot.db.clock import utcnow
+from bot.db.models_outside import Alert, InboxItem  # noqa: F401 (every table is here)
 
 
 class Branch(SQLModel, table=True):
@@ -336,26 +334,6 @@ class RateSlot(SQLModel, table=True):
 
     sender: str = Field(primary_key=True, max_length=32)
     next_at: datetime = Field(default_factory=utcnow)
-
-
-class Alert(SQLModel, table=True):
-    """A staff alert (P0): to the branch manager, channel after channel, and head office.
-
-    `status`: sending → delivered (the manager has it) or undeliverable (no channel of the
-    manager's took it: a console banner until someone acknowledges it)."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=24)  # not_me
-    customer_id: str | None = Field(default=None, foreign_key="customer.id")
-    branch_code: str = Field(foreign_key="branch.code", index=True)
-    subject: str
-    body: str
-    targets: str  # JSON [[channel, address], …]: the manager's, in the order they are tried
-    status: str = Field(default="sending", max_length=16, index=True)
-    acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class EarlyStatus(SQLModel, table=True):

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from bot.bootstrap import App
 from bot.service.callbacks.errors import QueueError
+from bot.service.inbound.inbox import Drainer
 from bot.web import api, console, docs, guard, health, metrics, telegram_link, unsubscribe, webhooks
 from bot.web.deps import WebContext
 from channels.registry import Channels
@@ -25,14 +26,19 @@ def create_app(app: App, channels: Channels | None = None) -> FastAPI:
     are built from settings on first use and closed when the server stops.
     """
     ctx = WebContext(app, channels)
+    ctx.drainer = Drainer(app.engine, webhooks.act_on_stored(ctx),
+                          busy=lambda: ctx.answering > 0)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        replayer = asyncio.create_task(webhooks.replay_spool_forever(ctx))
+        loops = [asyncio.create_task(webhooks.replay_spool_forever(ctx))]
+        if "webhooks" in app.settings.served:  # stored requests left by a crash or a peer
+            loops.append(asyncio.create_task(webhooks.drain_forever(ctx)))
         yield
-        replayer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await replayer
+        for loop in loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
         await ctx.close()
 
     web = FastAPI(title="outreach-bot", version="0.1.0", lifespan=lifespan,

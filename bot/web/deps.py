@@ -3,12 +3,15 @@ inbound processor; kept on `app.state` so tests can hand in their own adapters."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
 from bot.bootstrap import App, build_channels, build_inbound
-from bot.service.inbound.processor import InboundProcessor
+from bot.service.inbound.acting import Handled
+from bot.service.inbound.inbox import Drainer, Writer
+from bot.service.inbound.processor import SQLITE_LOCK_WAIT_SECONDS, InboundProcessor
 from bot.service.inbound.spool import Spool
 from channels.registry import Channels
 
@@ -22,10 +25,23 @@ class WebContext:
     _built: Channels | None = field(default=None, init=False)
     processor: InboundProcessor = field(init=False)
     spool: Spool = field(init=False)
+    drainer: Drainer = field(init=False)  # set by create_app (the handler is the webhooks')
+    inbox: Writer = field(init=False)
+    to_deliver: list[Handled] = field(default_factory=list, init=False)
+    answering: int = field(default=0, init=False)  # webhook requests being answered now
+    sending: set[asyncio.Task[None]] = field(default_factory=set, init=False)  # answers going out
 
     def __post_init__(self) -> None:
         self.processor = build_inbound(self.app, self.channels)
         self.spool = Spool(self.app.settings.spool_dir)
+        # SQLite: the same bounded wait for the file as every inbound write, then the spool.
+        self.inbox = Writer(self.app.engine, self.processor.sqlite_writer,
+                            SQLITE_LOCK_WAIT_SECONDS if self.app.settings.is_sqlite else None)
+
+    async def deliver_pending(self) -> None:
+        """Send what acting on stored requests decided (the outbox rows stay if this fails)."""
+        waiting, self.to_deliver = self.to_deliver, []
+        await asyncio.gather(*(self.processor.deliver(h) for h in waiting))
 
     def channels(self) -> Channels:
         """The adapters replies go through; built lazily so a web app that never answers

@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from bot.db.models import utcnow
 from bot.domain.text import unstorable
 from bot.service.dispatch.reports import handle_status
+from bot.service.inbound import inbox
 from bot.service.inbound.spool import SpooledRequest, database_down, replay, spool_request
 from bot.web.deps import WebContext, context, read_limited
 from bot.web.metrics import count_webhook
@@ -30,7 +31,6 @@ from channels.sms_twilio import (
     parse_twilio_inbound,
     parse_twilio_status,
     twiml_empty,
-    twiml_message,
     verify_twilio_signature,
 )
 from channels.telegram_parse import (
@@ -93,23 +93,78 @@ def _parsed(parse: Callable[[dict[str, str]], T], form: dict[str, str], route: s
 
 @router.post("/webhooks/twilio/sms")
 async def twilio_sms(request: Request, background: BackgroundTasks) -> Response:
-    """Inbound SMS: stored, matched, keywords acted on; answered with TwiML."""
+    """Inbound SMS: verified, stored (once per MessageSid) and answered at once; matching,
+    keywords and the classifier act on it right after, in arrival order (`inbox`). A keyword's
+    confirmation therefore goes as an SMS of its own, not in this answer's TwiML."""
+    ctx = context(request)
+    ctx.answering += 1  # the drainer gives way while requests are being answered
+    try:
+        return await _store_sms(request, background, ctx)
+    finally:
+        ctx.answering -= 1
+
+
+async def _store_sms(request: Request, background: BackgroundTasks, ctx: WebContext) -> Response:
     form = await _twilio_form(request, "twilio_sms")
     inbound = _parsed(parse_twilio_inbound, form, "twilio_sms", "not an inbound message")
-    ctx = context(request)
     kept = SpooledRequest("twilio_sms", form, inbound.received_at)
     if ctx.spool.pending():  # older messages wait on disk: this one queues behind them
         await _spool(ctx, kept)
         return Response(twiml_empty(), media_type=TWIML)
+    if unstorable(inbound.provider_id):
+        count_webhook("twilio_sms", "bad_request")
+        raise HTTPException(400, "MessageSid is not a Twilio id")
     try:
-        handled = await ctx.processor.handle(inbound)
+        new = await ctx.inbox.store("twilio_sms", inbound.provider_id, form,
+                                    inbound.received_at)
     except Exception as exc:
         await _spool(ctx, kept, exc)
         return Response(twiml_empty(), media_type=TWIML)
-    count_webhook("twilio_sms", "duplicate" if handled.duplicate else "accepted")
-    background.add_task(ctx.processor.deliver, handled)
-    body = twiml_message(handled.twiml) if handled.twiml else twiml_empty()
-    return Response(body, media_type=TWIML)
+    count_webhook("twilio_sms", "accepted" if new else "duplicate")
+    if new:
+        background.add_task(act_now, ctx)
+    return Response(twiml_empty(), media_type=TWIML)
+
+
+#: Rows a request's own background work acts on; a storm's backlog is the drain loop's.
+ACT_NOW_ROWS = 20
+
+
+async def act_now(ctx: WebContext) -> None:
+    """After the answer: the drain loop acts on what was stored. Without one (an app served
+    without its lifespan) a few rows are acted on here and their answers sent."""
+    if ctx.drainer.looping:
+        ctx.drainer.wake()  # not here: this keeps the connection from its next request
+        return
+    await _act(ctx, ACT_NOW_ROWS)
+
+
+async def _act(ctx: WebContext, limit: int | None, *, wait: bool = True) -> None:
+    """Act on stored rows, then send what they decided (`wait=False`: in the background, so
+    the loop goes on acting while answers wait for their rate slots)."""
+    try:
+        await ctx.drainer.kick(limit)
+    except Exception:  # the rows stay; the drain loop comes back to them
+        log.exception("acting on stored requests failed; retried by the drain loop")
+    if wait:
+        await ctx.deliver_pending()
+    elif ctx.to_deliver:
+        task = asyncio.create_task(ctx.deliver_pending())
+        ctx.sending.add(task)
+        task.add_done_callback(ctx.sending.discard)
+
+
+def act_on_stored(ctx: WebContext) -> Callable[[inbox.Stored], Awaitable[None]]:
+    """The inbox's handler: a stored Twilio SMS, acted on as if it had just arrived (with
+    the time Twilio called us); what must be sent waits for `deliver_pending`."""
+
+    async def handle(item: inbox.Stored) -> None:
+        inbound = parse_twilio_inbound(item.form, item.received_at)
+        handled = await ctx.processor.handle(inbound, twiml=False)
+        if handled.outbox or handled.button_query_id:
+            ctx.to_deliver.append(handled)
+
+    return handle
 
 
 async def _spool(ctx: WebContext, item: SpooledRequest, exc: Exception | None = None) -> None:
@@ -164,6 +219,19 @@ async def replay_spooled(ctx: WebContext) -> int:
         await ctx.processor.deliver(handled)
 
     return await replay(ctx.spool, handle)
+
+
+async def drain_forever(ctx: WebContext, every: float = 2.0) -> None:
+    """The web process's inbox loop: each stored request acted on in order (a storm's
+    backlog too), rows another process stored or a crash left; then what they decided is
+    sent."""
+    ctx.drainer.looping = True
+    try:
+        while True:
+            await _act(ctx, None, wait=False)
+            await ctx.drainer.wait(every)
+    finally:
+        ctx.drainer.looping = False
 
 
 async def replay_spool_forever(ctx: WebContext, every: float = 10.0) -> None:

@@ -59,7 +59,7 @@ class InboundProcessor:
         self._sqlite_lock = asyncio.Lock()  # one process per SQLite file (DESIGN.md)
 
     @asynccontextmanager
-    async def _sqlite_writer(self) -> AsyncIterator[None]:
+    async def sqlite_writer(self) -> AsyncIterator[None]:
         """SQLite: this process's inbound writes one at a time, but never a long wait in
         line: a request that cannot start within SQLITE_LOCK_WAIT_SECONDS raises WriterBusy
         (an outage to its caller: Twilio's goes to the spool, Telegram and SMTP retry), so
@@ -86,7 +86,7 @@ class InboundProcessor:
         replayed later, when no webhook waits for an answer) sends SMS confirmations through
         the SMS adapter instead of the TwiML answer."""
         msg = clean_inbound(msg)
-        async with self._sqlite_writer(), self.sessions() as session:
+        async with self.sqlite_writer(), self.sessions() as session:
             stored = await self._store(session, msg)
             if stored is None:
                 return Handled(duplicate=True)

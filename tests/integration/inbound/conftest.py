@@ -68,6 +68,15 @@ class Rig:
                   "NumMedia": "0", "SmsStatus": "received", **extra}
         return await self.signed("/webhooks/twilio/sms", params, signature=signature)
 
+    async def answer(self, body: str, from_: str = ZHANG["phone"], **extra: str) -> str:
+        """POST an inbound SMS; the webhook answers empty TwiML at once (store first), and
+        the answer the customer gets is the SMS sent to them right after: its text, or ""."""
+        before = len(self.twilio.messages)
+        response = await self.sms(body, from_, **extra)
+        assert response.status_code == 200
+        assert response.text == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+        return "\n".join(m["body"] for m in self.twilio.messages[before:] if m["to"] == from_)
+
     async def signed(self, path: str, params: dict[str, str], *,
                      signature: str | None = None) -> httpx.Response:
         sig = signature if signature is not None else twilio_signature(

@@ -125,7 +125,6 @@ async def test_a_status_report_for_no_twilio_id_is_400_and_holds_up_no_sms(
                                 status_form("delivered", sid))
     assert response.status_code == 400
     assert await rig.rows(EarlyStatus) == []
-    answered = await rig.sms("帮助")
-    assert answered.status_code == 200 and "<Message>" in answered.text
+    assert "021-61234567" in await rig.answer("帮助")  # the next SMS is answered as usual
     assert len(await rig.rows(Message, Message.direction == "in")) == 1
     assert not (tmp_path / "spool").exists()

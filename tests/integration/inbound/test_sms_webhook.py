@@ -39,23 +39,21 @@ async def test_stop_withdraws_consent_everywhere_and_answers_empty_twiml(rig: Ri
 
 
 @pytest.mark.parametrize("word", ["TD", "td", "ＴＤ", "退订", " 退订。"])
-async def test_td_and_tuiding_are_confirmed_in_twiml_once(rig: Rig, word: str) -> None:
-    first = await rig.sms(word)
-    assert "<Message>" in first.text and "您已退订" in first.text and BRANCH in first.text
-    second = await rig.sms(word)
-    assert second.text == EMPTY  # a second opt-out gets no second confirmation
+async def test_td_and_tuiding_are_confirmed_once(rig: Rig, word: str) -> None:
+    first = await rig.answer(word)
+    assert "您已退订" in first and BRANCH in first
+    assert await rig.answer(word) == ""  # a second opt-out gets no second confirmation
     assert len(await rig.rows(ConsentChange)) == 1
     answers = await rig.rows(Message, Message.direction == "out")
-    assert [a.address for a in answers] == [ZHANG["phone"]]  # the TwiML answer is recorded
+    assert [(a.address, a.purpose) for a in answers] == [(ZHANG["phone"], "reply")]  # recorded
 
 
 async def test_stop_with_punctuation_is_confirmed_by_us(rig: Rig) -> None:
     """Twilio acts only on the bare keyword: "Stop." still opts out, and since Twilio sent no
     confirmation (no OptOutType), we do, once."""
-    first = await rig.sms("Stop.")
-    assert "<Message>" in first.text and "您已退订" in first.text
+    assert "您已退订" in await rig.answer("Stop.")
     assert (await rig.customer("C1")).opted_out_at is not None
-    assert (await rig.sms("Stop.")).text == EMPTY
+    assert await rig.answer("Stop.") == ""
 
 
 async def test_second_stop_after_td_changes_nothing(rig: Rig) -> None:
@@ -66,13 +64,12 @@ async def test_second_stop_after_td_changes_nothing(rig: Rig) -> None:
 
 async def test_opt_in_keywords_restore_consent(rig: Rig) -> None:
     await rig.sms("STOP")
-    answer = await rig.sms("订阅")
-    assert "已恢复" in answer.text
+    assert "已恢复" in await rig.answer("订阅")
     customer = await rig.customer("C1")
     assert customer.opted_out_at is None and customer.marketing_consent is True
-    assert (await rig.sms("订阅")).text == EMPTY  # confirmed once
+    assert await rig.answer("订阅") == ""  # confirmed once
     await rig.sms("TD")
-    assert (await rig.sms("start")).text == EMPTY  # Twilio answered START itself
+    assert await rig.answer("start") == ""  # Twilio answered START itself
     assert (await rig.customer("C1")).opted_out_at is None
     sources = [(c.marketing, c.source) for c in await rig.rows(ConsentChange)]
     assert sources == [(False, "reply"), (True, "reply"), (False, "reply"), (True, "reply")]
@@ -85,17 +82,16 @@ async def test_twilio_opt_out_type_is_trusted_for_yes(rig: Rig) -> None:
 
 
 async def test_help_answers_branch_and_phone(rig: Rig) -> None:
-    answer = await rig.sms("帮助")
-    assert BRANCH in answer.text and SERVICE_PHONE in answer.text
-    again = await rig.sms("帮助")
-    assert SERVICE_PHONE in again.text  # help is answered every time
-    assert (await rig.sms("HELP")).text == EMPTY  # Twilio's HELP reply already went out
+    answer = await rig.answer("帮助")
+    assert BRANCH in answer and SERVICE_PHONE in answer
+    assert SERVICE_PHONE in await rig.answer("帮助")  # help is answered every time
+    assert await rig.answer("HELP") == ""  # Twilio's HELP reply already went out
     assert (await rig.customer("C1")).opted_out_at is None
 
 
 async def test_english_customer_gets_english_confirmation(rig: Rig) -> None:
-    answer = await rig.sms("td", from_=LEE["phone"])
-    assert "unsubscribed" in answer.text and "您" not in answer.text
+    answer = await rig.answer("td", from_=LEE["phone"])
+    assert "unsubscribed" in answer and "您" not in answer
 
 
 async def test_ordinary_reply_is_stored_without_answer(rig: Rig) -> None:
@@ -107,10 +103,9 @@ async def test_ordinary_reply_is_stored_without_answer(rig: Rig) -> None:
 
 
 async def test_same_message_sid_is_stored_once(rig: Rig) -> None:
-    first = await rig.sms("TD", sid="SM" + "a" * 32)
-    again = await rig.sms("TD", sid="SM" + "a" * 32)
-    assert first.status_code == again.status_code == 200
-    assert "<Message>" in first.text and again.text == EMPTY
+    first = await rig.answer("TD", MessageSid="SM" + "a" * 32)
+    again = await rig.answer("TD", MessageSid="SM" + "a" * 32)
+    assert "您已退订" in first and again == ""
     assert len(await rig.inbound()) == 1
 
 
