@@ -40,8 +40,10 @@ class WebContext:
 
     async def deliver_pending(self) -> None:
         """Send what acting on stored requests decided (the outbox rows stay if this fails)."""
-        waiting, self.to_deliver = self.to_deliver, []
-        await asyncio.gather(*(self.processor.deliver(h) for h in waiting))
+        while self.to_deliver:  # in the order decided: a customer's answers stay in order
+            waiting, self.to_deliver = self.to_deliver, []
+            for handled in waiting:
+                await self.processor.deliver(handled)
 
     def channels(self) -> Channels:
         """The adapters replies go through; built lazily so a web app that never answers

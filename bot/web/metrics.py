@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Alert, Bundle, Callback, Message, table, utcnow
+from bot.db.models import Alert, Bundle, Callback, InboxItem, Message, table, utcnow
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.service.dispatch.channel_state import channel_states
 from bot.web.deps import context
@@ -101,6 +101,9 @@ async def render(session: AsyncSession, request: Request) -> str:
         sa.select(m.c.purpose, m.c.status, sa.func.count())
         .where(m.c.purpose.is_not(None), m.c.status.in_(("prepared", "retry", "sending", "unknown")))
         .group_by(m.c.purpose, m.c.status).order_by(m.c.purpose, m.c.status))).all()
+    ib = table(InboxItem)
+    inbox_waiting = (await conn.execute(sa.select(sa.func.count()).select_from(ib).where(
+        ib.c.status == "new"))).scalar_one()
     al = table(Alert)
     alerts: dict[str, int] = dict((await conn.execute(
         sa.select(al.c.status, sa.func.count()).group_by(al.c.status))).all())
@@ -137,6 +140,9 @@ async def render(session: AsyncSession, request: Request) -> str:
                      "Webhook requests by route and result, this process.",
                      (f"outreach_webhook_requests_total{_labels(route=r, result=res)} {n}"
                       for (r, res), n in sorted(_webhooks.items())))
+    lines += _family("outreach_inbox_waiting", "gauge",
+                     "Stored provider requests (a reply storm) not acted on yet.",
+                     [f"outreach_inbox_waiting {inbox_waiting}"])
     lines += _family("outreach_spooled_webhooks", "gauge",
                      "Twilio requests kept in SPOOL_DIR while the database was down, "
                      "waiting for replay.",

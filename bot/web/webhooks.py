@@ -126,17 +126,13 @@ async def _store_sms(request: Request, background: BackgroundTasks, ctx: WebCont
     return Response(twiml_empty(), media_type=TWIML)
 
 
-#: Rows a request's own background work acts on; a storm's backlog is the drain loop's.
-ACT_NOW_ROWS = 20
-
-
 async def act_now(ctx: WebContext) -> None:
     """After the answer: the drain loop acts on what was stored. Without one (an app served
-    without its lifespan) a few rows are acted on here and their answers sent."""
+    without its lifespan, as in tests) the rows are acted on here and their answers sent."""
     if ctx.drainer.looping:
         ctx.drainer.wake()  # not here: this keeps the connection from its next request
         return
-    await _act(ctx, ACT_NOW_ROWS)
+    await _act(ctx, None)
 
 
 async def _act(ctx: WebContext, limit: int | None, *, wait: bool = True) -> None:
@@ -148,7 +144,7 @@ async def _act(ctx: WebContext, limit: int | None, *, wait: bool = True) -> None
         log.exception("acting on stored requests failed; retried by the drain loop")
     if wait:
         await ctx.deliver_pending()
-    elif ctx.to_deliver:
+    elif ctx.to_deliver and not ctx.sending:  # one sender at a time keeps the order
         task = asyncio.create_task(ctx.deliver_pending())
         ctx.sending.add(task)
         task.add_done_callback(ctx.sending.discard)

@@ -107,13 +107,6 @@ async def _insert(engine: AsyncEngine, rows: list[dict[str, Any]]) -> set[tuple[
         return {(r.route, r.provider_id) for r in await conn.execute(statement)}
 
 
-async def waiting(engine: AsyncEngine) -> int:
-    """Stored requests not acted on yet (a gauge in /metrics)."""
-    async with engine.connect() as conn:
-        return int((await conn.execute(sa.select(sa.func.count()).select_from(INBOX).where(
-            INBOX.c.status == "new"))).scalar_one())
-
-
 class Drainer:
     """Acts on stored requests in order. A loop (`wait`, then `kick`) does the work: rows a
     storm left, rows another process stored, rows a crash left behind; `wake()` after storing
