@@ -2,7 +2,8 @@
 
 Kept apart from sending because it is pure: bytes in, one shape out, so the
 SMTP receiver, a test and a replay of a stored payload all parse alike. Cutting a
-reply to what the customer wrote is `email_quotes` (text) and `email_html` (HTML).
+reply to what the customer wrote is `email_quotes` (text) and `email_html` (HTML);
+telling an auto-reply from a reply is `email_auto`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from email.utils import getaddresses
 from typing import NamedTuple
 
 from channels.base import InboundMessage, utcnow
+from channels.email_auto import auto_reply_reason
 from channels.email_html import html_to_text
 from channels.email_quotes import strip_quoted_reply
 
@@ -101,6 +103,8 @@ def parse_email_inbound(
             "message_id": message_id,
             "date": str(msg.get("Date") or ""),
             "auto_submitted": str(msg.get("Auto-Submitted") or ""),
+            # why this is an auto-reply (stored, never answered), "" for a reply
+            "auto_reply": auto_reply_reason(msg, subject, text),
             "text_full": full_text,
         },
     )

@@ -1,5 +1,5 @@
 """Raw replies in the layouts real mail clients write (tests/data/mail/*.eml) cut to exactly
-what the customer wrote.
+what the customer wrote, and auto-replies told apart from replies.
 
 The files are written by hand after each client's format (headers, MIME structure, quote
 markers, signature, charset and transfer encoding as that client sends them), with made-up
@@ -91,12 +91,28 @@ CUT = {
     "aliyun_mail_zh.eml": "好的，谢谢提醒。",
 }
 
+AUTO = {
+    "auto_qq_vacation.eml": "subject",
+    "auto_outlook_oof_zh.eml": "subject",
+    "auto_outlook_oof_en.eml": "subject",
+    "auto_out_of_office.eml": "subject",
+    "auto_not_in_office_zh.eml": "subject",
+    "auto_gmail_vacation.eml": "Auto-Submitted",
+    "auto_x_autoreply.eml": "X-Autoreply",
+    "auto_x_autorespond.eml": "X-Autorespond",
+    "auto_precedence.eml": "Precedence",
+    "auto_body_only_zh.eml": "out-of-office text",
+    "auto_body_only_en.eml": "out-of-office text",
+}
+
+
 def _parse(name: str) -> InboundMessage:
     return parse_email_inbound((MAIL / name).read_bytes(), [REPLY], reply_domain=DOMAIN)
 
 
 def test_every_fixture_is_listed() -> None:
-    assert {p.name for p in MAIL.glob("*.eml")} == set(CUT)
+    assert {p.name for p in MAIL.glob("*.eml")} == set(CUT) | set(AUTO) | {
+        "human_auto_submitted_no.eml"}
 
 
 @pytest.mark.parametrize(("name", "expected"), sorted(CUT.items()), ids=sorted(CUT))
@@ -104,10 +120,24 @@ def test_client_reply_is_cut_to_what_the_customer_wrote(name: str, expected: str
     inbound = _parse(name)
     assert inbound.text == expected
     assert inbound.reply_token == "rTok123"
+    assert not inbound.raw["auto_reply"]
+
+
+@pytest.mark.parametrize(("name", "why"), sorted(AUTO.items()), ids=sorted(AUTO))
+def test_auto_replies_are_recognised(name: str, why: str) -> None:
+    inbound = _parse(name)
+    assert inbound.raw["auto_reply"].startswith(why)
 
 
 def test_subjects_decode_gbk_under_a_gb2312_label() -> None:
     assert _parse("foxmail_desktop.eml").subject == "回复: 生日快乐"
+    assert _parse("auto_outlook_oof_zh.eml").subject == "自动答复: 生日快乐"
+
+
+def test_auto_submitted_no_and_a_human_away_from_the_office_are_replies() -> None:
+    inbound = _parse("human_auto_submitted_no.eml")
+    assert inbound.raw["auto_reply"] == ""
+    assert inbound.text == "我现在不在办公室，下午三点后打给我。"
 
 
 def _message(name: str) -> EmailMessage:
