@@ -1,7 +1,9 @@
 """Inbound email: replies (threaded by token or Message-ID) and RFC 3464 bounces.
 
 Kept apart from sending because it is pure: bytes in, one shape out, so the
-SMTP receiver, a test and a replay of a stored payload all parse alike.
+SMTP receiver, a test and a replay of a stored payload all parse alike. Cutting a
+reply to what the customer wrote is `email_quotes` (text) and `email_html` (HTML);
+telling an auto-reply from a reply is `email_auto`.
 """
 
 from __future__ import annotations
@@ -11,25 +13,28 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.header import decode_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
-from html import unescape
-from html.parser import HTMLParser
 from typing import NamedTuple
 
 from channels.base import InboundMessage, utcnow
+from channels.email_auto import auto_reply_reason
+from channels.email_html import html_to_text
+from channels.email_quotes import strip_quoted_reply
+
+__all__ = ["Bounce", "body_text", "html_to_text", "parse_dsn", "parse_email_inbound",
+           "strip_quoted_reply", "token_from_addresses"]
 
 _TOKEN = r"([A-Za-z0-9_-]{1,64})"
 _REPLY_ADDR = re.compile(rf"^reply\+{_TOKEN}@(.+)$", re.IGNORECASE)
 _BOUNCE_ADDR = re.compile(rf"^bounce\+{_TOKEN}@(.+)$", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")
-# Clients label GBK text as gb2312; gb18030 is the superset that decodes both.
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "gb_2312-80": "gb18030",
-}
+# Clients label GBK (even GB18030) text as gb2312; gb18030 is the superset that decodes all.
+_CHARSET_ALIASES = dict.fromkeys(
+    ("gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "csgb2312", "euc-cn", "x-euc-cn",
+     "cp936", "ms936", "windows-936", "chinese", "gb18030"), "gb18030")
 
 
 class Bounce(NamedTuple):
@@ -70,8 +75,14 @@ def parse_email_inbound(
     ]
     token = token_from_addresses(list(rcpt_tos) + header_addrs, _REPLY_ADDR, reply_domain)
     from_addr = next((a for _, a in getaddresses(_headers(msg, "From")) if a), "")
+    # the name as written (a gb2312 label on GBK bytes garbles it in the parsed header)
+    from_name = next((n for n, a in getaddresses([header_text(msg, "From")]) if a == from_addr),
+                     "")
     to_addr = next((a for a in rcpt_tos if _REPLY_ADDR.match(a)), rcpt_tos[0] if rcpt_tos else "")
     full_text = body_text(msg)
+    text = strip_quoted_reply(
+        full_text, sender_names=(from_name, from_addr, from_addr.partition("@")[0]))
+    subject = header_text(msg, "Subject")
     message_id = _one_msgid(msg.get("Message-ID"))
     if message_id is None:
         message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"
@@ -80,9 +91,9 @@ def parse_email_inbound(
         provider_id=message_id,
         from_address=from_addr.lower(),
         to_address=to_addr,
-        text=strip_quoted_reply(full_text),
+        text=text,
         received_at=received_at or utcnow(),
-        subject=str(msg.get("Subject") or "") or None,
+        subject=subject or None,
         reply_token=token,
         in_reply_to=_one_msgid(msg.get("In-Reply-To")),
         references=tuple(_MSGID.findall(str(msg.get("References") or ""))),
@@ -92,6 +103,8 @@ def parse_email_inbound(
             "message_id": message_id,
             "date": str(msg.get("Date") or ""),
             "auto_submitted": str(msg.get("Auto-Submitted") or ""),
+            # why this is an auto-reply (stored, never answered), "" for a reply
+            "auto_reply": auto_reply_reason(msg, subject, text),
             "text_full": full_text,
         },
     )
@@ -143,128 +156,74 @@ def parse_dsn(
 
 
 def body_text(msg: EmailMessage) -> str:
-    """The text/plain body decoded (GBK-tolerant); HTML reduced to text if that is all."""
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
+    """The text/plain body decoded (GBK-tolerant, format=flowed joined); the HTML reduced
+    to text when there is no text part or it is empty."""
+    for kind in ("plain", "html"):
+        part = msg.get_body(preferencelist=(kind,))
+        if part is None:
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        text = decode_bytes(payload, part.get_content_charset()).replace("\r\n", "\n")
+        if kind == "html":
+            text = html_to_text(text)
+        elif str(part.get_param("format") or "").lower() == "flowed":
+            text = _unflow(text, str(part.get_param("delsp") or "").lower() == "yes")
+        if text.strip():
+            return text
+    return ""
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Bytes in the labelled charset, where labels lie: gb2312 means GBK or GB18030; a label
+    that fails is followed by UTF-8, then GB18030, before characters are replaced."""
+    label = (charset or "").strip().lower()
+    tried = [_CHARSET_ALIASES.get(label, label)] if label else []
+    for codec in [*tried, "utf-8", "gb18030"]:
+        try:
+            return data.decode(codec)
+        except (LookupError, ValueError):  # unknown label, wrong bytes, a codec that is no charset
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header decoded as `body_text` decodes bodies (RFC 2047 words labelled gb2312 hold
+    GBK; raw 8-bit headers hold UTF-8 or GBK); "" when absent."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if raw is None:
         return ""
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    charset = (part.get_content_charset() or "utf-8").lower()
+    raw = re.sub(r"\r?\n(?=[ \t])", "", str(raw))
     try:
-        text = payload.decode(_CHARSET_ALIASES.get(charset, charset), errors="replace")
-    except LookupError:
-        text = payload.decode("utf-8", errors="replace")
-    text = text.replace("\r\n", "\n")
-    return html_to_text(text) if part.get_content_type() == "text/html" else text
+        words = decode_header(raw)
+    except (HeaderParseError, ValueError):  # a broken encoded word: the parser's reading
+        return str(msg.get(name) or "").strip()
+    pieces = []
+    for chunk, charset in words:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", errors="surrogateescape")
+        pieces.append(decode_bytes(chunk, charset))
+    return "".join(pieces).strip()
 
 
-# --- quoted history -------------------------------------------------------
-
-_SEPARATOR = re.compile(
-    r"^\s*-{2,}\s*(original message|original|原始邮件|原始郵件|forwarded message|转发邮件)\s*-{2,}\s*$",
-    re.IGNORECASE,
-)
-_HEADER_FROM = re.compile(r"^\s*\*?(from|发件人|寄件者|寄件人)\*?\s*[:：]", re.IGNORECASE)
-_HEADER_NEXT = re.compile(
-    r"^\s*\*?(sent|date|to|subject|发送时间|时间|日期|收件人|主题|寄件日期)\*?\s*[:：]",
-    re.IGNORECASE,
-)
-_WROTE = re.compile(
-    r"^\s*(on\b.{0,400}\bwrote|在.{0,400}写道|.{0,400}@.{0,400}(wrote|写道))\s*[:：]\s*$",
-    re.IGNORECASE,
-)
-_TRAILER = re.compile(
-    r"^\s*(--\s*|sent from my .*|发自我的.*|get outlook for .*|_{5,}|-{5,})$", re.IGNORECASE
-)
-
-
-def strip_quoted_reply(text: str) -> str:
-    """Only what the customer wrote: drop quoted history before classification.
-
-    Handles `>` lines and "On … wrote:" / "在 … 写道：" (Gmail, Apple Mail, also
-    bottom-posted replies), and cuts at "-----Original Message-----",
-    "-----原始邮件-----", Foxmail's "------------------ 原始邮件 ------------------",
-    Outlook's From:/Sent: (发件人:/发送时间:) header blocks and a "-- " signature.
-    """
-    lines = text.replace("\r\n", "\n").split("\n")
-    for i, line in enumerate(lines):
-        if (
-            line == "-- "
-            or _SEPARATOR.match(line)
-            or (
-                _HEADER_FROM.match(line)
-                and any(_HEADER_NEXT.match(n) for n in lines[i + 1 : i + 5])
-            )
-        ):
-            lines = lines[:i]
-            break
-    kept: list[str] = []
-    skip = 0
-    for i, line in enumerate(lines):
-        if skip:
-            skip -= 1
-            continue
-        if line.lstrip().startswith(">"):
-            continue
-        span = _wrote_span(lines, i)
-        if span:
-            skip = span - 1
-            continue
-        kept.append(line)
-    while kept and (not kept[-1].strip() or _TRAILER.match(kept[-1])):
-        kept.pop()
-    return "\n".join(kept).strip()
-
-
-def _wrote_span(lines: list[str], i: int) -> int:
-    """How many lines (1-3, clients wrap it) form an attribution line at i, else 0.
-
-    "On … wrote:" and "在 … 写道：" anywhere; other shapes (Apple Mail's
-    "2026年11月2日 … <a@b> 写道：") only when they name an address.
-    """
-    start = lines[i].lstrip()
-    if not (start[:3].lower() == "on " or start.startswith("在") or "@" in lines[i]):
-        return 0
-    for span in (1, 2, 3):
-        if _WROTE.match(" ".join(lines[i : i + span])):
-            return span
-    return 0
-
-
-class _TextExtractor(HTMLParser):
-    _SKIP = frozenset({"style", "script", "head", "blockquote"})
-    _BREAK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Rough text of an HTML-only reply; quoted history in <blockquote> is dropped."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    text = unescape("".join(parser.parts)).replace("\xa0", " ")
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.split("\n"))).strip()
+def _unflow(text: str, delsp: bool) -> str:
+    """RFC 3676: a line ending in a space goes on with the next one of the same quote depth
+    (not the "-- " signature line); space-stuffing removed."""
+    lines: list[tuple[int, str]] = []
+    joining = False
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        body = line[depth + 1:] if line[depth:].startswith(" ") else line[depth:]
+        if joining and body and depth == lines[-1][0]:
+            lines[-1] = (depth, lines[-1][1] + body)
+        else:
+            lines.append((depth, body))
+        last = lines[-1][1]
+        joining = last.endswith(" ") and last.rstrip() != "--"
+        if joining and delsp:
+            lines[-1] = (depth, last[:-1])
+    return "\n".join(">" * depth + (" " if depth else "") + body for depth, body in lines)
 
 
 def _headers(msg: Message, *names: str) -> list[str]:

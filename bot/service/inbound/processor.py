@@ -93,10 +93,17 @@ class InboundProcessor:
             row, match = stored
             handled = Handled(message_id=row.id, customer_id=match.customer_id,
                               button_query_id=msg.button_query_id, twiml_answer=twiml)
-            if not (msg.channel == "email"
-                    and msg.raw.get("auto_submitted", "no") not in ("", "no")):
+            auto_reply = msg.raw.get("auto_reply") if msg.channel == "email" else None
+            if auto_reply:
+                # Out of office and the like (channels.email_auto): stored, never answered
+                # (mail loops), never the customer's answer to a touch, no callback.
+                handled.action = "auto_reply"
+                events.record(session, "reply.auto_reply",
+                              f"email auto-reply not acted on ({auto_reply})",
+                              customer_id=match.customer_id, channel=msg.channel,
+                              payload={"message_id": row.id, "why": auto_reply})
+            else:
                 await self._act_safely(session, msg, row, match, handled)
-            # (an auto-reply is never answered: mail loops)
             handled.outbox.extend(_queue_replies(session, handled))
             await session.commit()
         log.info("inbound %s message %s from %s stored (%s)", msg.channel, handled.message_id,
