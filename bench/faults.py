@@ -188,17 +188,30 @@ async def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL base URL (default: SQLite)")
     parser.add_argument("--bundles", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=26)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help="comma-separated; also `workers` (PostgreSQL only)")
+    parser.add_argument("--workers-minutes", type=float, default=10)
     args = parser.parse_args()
     random.seed(11)
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
-    unknown = set(names) - set(SCENARIOS)
+    unknown = set(names) - set(SCENARIOS) - {"workers"}
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     database = "PostgreSQL" if args.database_url else "SQLite"
-    print("| database | scenario | due | delivered once | doubled | lost | left unknown | s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    if names != ["workers"]:
+        print("| database | scenario | due | delivered once | doubled | lost | left unknown | s |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="outreach-faults-") as tmp:
+        if "workers" in names:  # its own figures: sent, stored, opened once (bench/workers.py)
+            names.remove("workers")
+            if not args.database_url:
+                parser.error("the workers scenario needs --database-url (PostgreSQL)")
+            from workers import run_workers
+
+            found = await run_workers(args.database_url, 2000, args.workers_minutes, 20,
+                                      Path(tmp))
+            print("workers (3 scheduler + 2 web processes, "
+                  f"{args.workers_minutes:g} min): " + ", ".join(f"{k} {v}" for k, v in found.items()))
         for name in names:
             row = await scenario(name, args.database_url, args.bundles, args.rounds, Path(tmp))
             print(f"| {database} | {row['scenario']} | {row['due']} | {row['once']} | "
