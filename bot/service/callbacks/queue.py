@@ -148,12 +148,20 @@ def suggested_call(callback: Callback, tz: str, calendar: WorkingCalendar,
                    now: datetime) -> tuple[datetime, datetime | None, bool]:
     """When to call: (from, until, asked by the customer). The time the customer asked for
     ("下周一上午十点再打给我") is kept as it is, evenings included; otherwise the next call
-    window of the script (话术建议时段) from when the callback is due."""
+    window of the script (话术建议时段) from when the callback is due.
+
+    A P0 (the customer denies an operation: a possible fraud) whose SLA would pass before the
+    next call window is to be called now, within its SLA, whatever the hour: the customer
+    has just written to us about it, and a fraud does not wait for the morning (DOMAIN.md:
+    evening calls only by appointment; this is the customer's own urgent matter)."""
     asked = callback.due_at is not None and any(
         r.startswith("reschedule") for r in json.loads(callback.reasons))
     if asked and callback.due_at is not None and callback.due_at >= now:
         return callback.due_at, None, True
-    start, end = next_call_slot(max(now, callback.due_at or now), tz, calendar)
+    due = max(now, callback.due_at or now)
+    start, end = next_call_slot(due, tz, calendar)
+    if callback.priority == "P0" and start > callback.sla_due_at > due:
+        return due, callback.sla_due_at, False
     return start, end, False
 
 

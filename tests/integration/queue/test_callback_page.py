@@ -222,3 +222,18 @@ async def test_a_time_the_customer_asked_for_is_suggested_as_asked(app: App) -> 
         [item] = await queue_view(s, "SH01", NOW, call_windows=True)
     assert item["suggested_call_at"] == "2026-03-09T10:00:00+08:00"
     assert item["asked_by_customer"] is True
+
+
+async def test_a_p0_at_night_is_to_be_called_now_within_its_sla(app: App) -> None:
+    """21:00: a customer denies an operation. The next call window is tomorrow morning, past
+    the one-hour SLA, so the suggestion is now until 22:00; a P2 at the same hour waits."""
+    night = at(date(2026, 3, 3), 21, 0)
+    await setup(app, ("A", "SH01", "P0", 0), ("B", "SH01", "P2", 0))
+    async with app.sessions() as s:
+        for cb in (await s.exec(select(Callback))).all():
+            cb.sla_due_at = night + timedelta(hours=1 if cb.priority == "P0" else 24)
+            s.add(cb)
+        await s.commit()
+        p0, p2 = await queue_view(s, "SH01", night, call_windows=True)
+    assert p0["priority"] == "P0" and p0["suggested_call_at"] == "2026-03-03T21:00:00+08:00"
+    assert p2["suggested_call_at"].startswith("2026-03-04T09:30")
