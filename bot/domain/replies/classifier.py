@@ -95,10 +95,19 @@ _FILLERS = re.compile(lx.KEYWORD_FILLERS)
 _NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
 _EMO_TOKEN = re.compile(r"emo(?:pos|neg|ok)")
 _CONTENT = re.compile(r"[a-z0-9\u3400-\u9fff]")
+
+
+def _keyword_pattern(words: str) -> re.Pattern[str]:
+    """The words, repeated ("退订退订", "拒收r"); a one-letter word (T, R) only last ("rt" is none)."""
+    longer = "|".join(w for w in words.split("|") if len(w) > 1)
+    single = "|".join(w for w in words.split("|") if len(w) == 1)
+    return re.compile(f"(?:{longer})*(?:{longer}{'|' + single if single else ''})")
+
+
 _KEYWORDS = (
-    ("opt_out", re.compile(f"(?:{lx.OPT_OUT_KEYWORDS})+")),
-    ("opt_in", re.compile(f"(?:{lx.OPT_IN_KEYWORDS})+")),
-    ("help", re.compile(f"(?:{lx.HELP_KEYWORDS})+")),
+    ("opt_out", _keyword_pattern(lx.OPT_OUT_KEYWORDS)),
+    ("opt_in", _keyword_pattern(lx.OPT_IN_KEYWORDS)),
+    ("help", _keyword_pattern(lx.HELP_KEYWORDS)),
 )
 _FUZZY_KEYWORDS = tuple(
     (intent, word)
