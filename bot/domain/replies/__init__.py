@@ -3,7 +3,8 @@
 Standard library only: this is domain code, imported by services and the CLI.
 """
 
-from bot.domain.replies.classifier import Classification, classify
+from bot.domain.replies.classifier import Classification, classify_rules
+from bot.domain.replies.hybrid import classify
 from bot.domain.replies.lexicon import INTENTS
 from bot.domain.replies.normalize import normalize
 from bot.domain.replies.reschedule import RescheduleTime, parse_reschedule
@@ -13,6 +14,7 @@ __all__ = [
     "Classification",
     "RescheduleTime",
     "classify",
+    "classify_rules",
     "normalize",
     "parse_reschedule",
 ]

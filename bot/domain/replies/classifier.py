@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from bot.domain.kinds import IDENTITY_KINDS, NO_QUESTION_KINDS
@@ -57,6 +57,11 @@ class Classification:
     reasons: list[str] = field(default_factory=list)
     # Other intents with strong evidence (e.g. opt_out inside a complaint), for the action layer.
     also: tuple[str, ...] = ()
+    # Intents whose cue a negator cancelled or turned ("不满意": negative kept, positive negated);
+    # the model, which cannot see negation, must not read them back from the n-grams.
+    negated: tuple[str, ...] = ()
+    # The most confidence any reading of this reply deserves (emoji only, "嗯?", "？？").
+    ceiling: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +100,19 @@ _FILLERS = re.compile(lx.KEYWORD_FILLERS)
 _NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
 _EMO_TOKEN = re.compile(r"emo(?:pos|neg|ok)")
 _CONTENT = re.compile(r"[a-z0-9\u3400-\u9fff]")
+
+
+def _keyword_pattern(words: str) -> re.Pattern[str]:
+    """The words, repeated ("退订退订", "拒收r"); a one-letter word (T, R) only last ("rt" is none)."""
+    longer = "|".join(w for w in words.split("|") if len(w) > 1)
+    single = "|".join(w for w in words.split("|") if len(w) == 1)
+    return re.compile(f"(?:{longer})*(?:{longer}{'|' + single if single else ''})")
+
+
 _KEYWORDS = (
-    ("opt_out", re.compile(f"(?:{lx.OPT_OUT_KEYWORDS})+")),
-    ("opt_in", re.compile(f"(?:{lx.OPT_IN_KEYWORDS})+")),
-    ("help", re.compile(f"(?:{lx.HELP_KEYWORDS})+")),
+    ("opt_out", _keyword_pattern(lx.OPT_OUT_KEYWORDS)),
+    ("opt_in", _keyword_pattern(lx.OPT_IN_KEYWORDS)),
+    ("help", _keyword_pattern(lx.HELP_KEYWORDS)),
 )
 _FUZZY_KEYWORDS = tuple(
     (intent, word)
@@ -108,8 +122,10 @@ _FUZZY_KEYWORDS = tuple(
 )
 
 
-def classify(text: str, kind: str | None = None) -> Classification:
-    """Classify one reply; `kind` is the touch kind it answers (None when unknown)."""
+def classify_rules(text: str, kind: str | None = None) -> Classification:
+    """The rules' reading of one reply; `kind` is the touch kind it answers (None when unknown).
+
+    `bot.domain.replies.classify` weighs this against the learned model (`hybrid.py`)."""
     norm = normalize(text)
     keyword = _whole_message_keyword(norm)
     if keyword is not None:
@@ -128,7 +144,10 @@ def classify(text: str, kind: str | None = None) -> Classification:
         scores["wrong_person"] += 1.8
         reasons.append(f"wrong_person +1.8 '{raw_match.group(0)}' (a name)")
     _resolve_opt_conflict(scores, reasons)
-    return _decide(norm, len(content), scores, reasons)
+    result = _decide(norm, len(content), scores, reasons)
+    negated = tuple(dict.fromkeys(r.split()[1].split("→")[0] for r in reasons
+                                  if r.startswith("negated ")))
+    return replace(result, negated=negated) if negated else result
 
 
 def _whole_message_keyword(norm: str) -> tuple[str, str] | None:
@@ -280,7 +299,8 @@ def _decide(
     if score <= 0:
         reasons.append("no cue: neutral by default")
         confidence = 0.3 if content_chars > 3 else 0.2
-        return Classification("neutral", confidence, reasons)
+        return Classification("neutral", confidence, reasons,
+                              ceiling=0.5 if content_chars == 0 else 1.0)
 
     confidence = 1 - math.exp(-score)
     rivals = [i for i in PRECEDENCE if i != intent and scores[i] >= score and i in _CONTESTING]
@@ -289,9 +309,12 @@ def _decide(
         reasons.append(f"precedence: {intent} over {', '.join(rivals)}")
     if intent not in strong:
         confidence *= 0.9
+    ceiling = 1.0
     if content_chars == 0:
-        confidence = min(confidence, 0.65)  # emoji only: a hint, not a statement
+        ceiling = 0.65  # emoji only: a hint, not a statement
     elif content_chars <= 2 and norm.endswith("?"):
-        confidence = min(confidence, 0.5)  # "嗯?": a question we cannot read
+        ceiling = 0.5  # "嗯?": a question we cannot read
+    confidence = min(confidence, ceiling)
     also = tuple(i for i in PRECEDENCE if i != intent and scores[i] >= STRONG)
-    return Classification(intent, round(min(confidence, 0.95), 3), reasons, also)
+    return Classification(intent, round(min(confidence, 0.95), 3), reasons, also,
+                           ceiling=ceiling)

@@ -87,3 +87,49 @@ def evaluate(rows: Iterable[LabelledReply], predict: Callable[[str, str | None],
     accuracy = sum(true_pos.values()) / total if total else 0.0
     macro_f1 = sum(f1.values()) / len(INTENTS)
     return Report(total, accuracy, macro_f1, precision, recall, f1, errors)
+
+
+RISK_CLASSES = ("not_me", "complaint", "opt_out")
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One reply's label, the predicted intent and its confidence."""
+
+    label: str
+    predicted: str
+    confidence: float
+
+
+def confusion(scored: Iterable[Scored]) -> dict[str, Counter[str]]:
+    """label → Counter(predicted)."""
+    matrix: dict[str, Counter[str]] = {intent: Counter() for intent in INTENTS}
+    for row in scored:
+        matrix[row.label][row.predicted] += 1
+    return matrix
+
+
+def reliability(scored: Iterable[Scored], bins: int = 10) -> tuple[float, list[tuple[str, int, float, float]]]:
+    """Expected calibration error and its table: (confidence bin, n, mean confidence, accuracy).
+
+    ECE = Σ over bins of n_bin / N × |accuracy_bin − mean confidence_bin|, equal-width bins."""
+    rows = list(scored)
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [r for r in rows if low <= r.confidence < high or (b == bins - 1 and r.confidence == 1.0)]
+        if not inside:
+            continue
+        mean_conf = sum(r.confidence for r in inside) / len(inside)
+        accuracy = sum(r.label == r.predicted for r in inside) / len(inside)
+        ece += len(inside) / len(rows) * abs(accuracy - mean_conf)
+        table.append((f"{low:.1f}–{high:.1f}", len(inside), mean_conf, accuracy))
+    return ece, table
+
+
+def risk_read_quiet(scored: Iterable[Scored], min_confidence: float = 0.6) -> int:
+    """Risk-class replies (not_me, complaint, opt_out) read as positive/neutral with confidence
+    ≥ min_confidence: each one would be recorded and nobody would read it."""
+    return sum(1 for r in scored if r.label in RISK_CLASSES
+               and r.predicted in ("positive", "neutral") and r.confidence >= min_confidence)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from bot.domain.replies.normalize import normalize
 
-OPT_OUT_WORDS = ("td", "t", "退订", "stop", "stopall", "unsubscribe", "cancel", "end", "quit",
-                 "revoke", "optout")
+# R and 拒收: the carriers' unified opt-out ("拒收请回复R") that ends every mainland marketing SMS.
+OPT_OUT_WORDS = ("td", "t", "r", "退订", "拒收", "stop", "stopall", "unsubscribe", "cancel", "end",
+                 "quit", "revoke", "optout")
 OPT_IN_WORDS = ("start", "unstop", "订阅")
 HELP_WORDS = ("help", "帮助", "info")
 #: What a provider tells us it already handled (Twilio's OptOutType): no answer from us.

@@ -58,7 +58,9 @@ def test_traditional(text: str, intent: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["STOP", "stop", "Stop.", "STOP!!", "stop pls 🙏", "TD", "T", "退订", "回复TD"]
+    "text",
+    ["STOP", "stop", "Stop.", "STOP!!", "stop pls 🙏", "TD", "T", "退订", "回复TD", "R", "Ｒ", "拒收",
+     "回复R", "拒收请回复R"],
 )
 def test_opt_out_keyword_as_whole_message(text: str) -> None:
     result = classify(text)
@@ -75,6 +77,8 @@ def test_opt_out_keyword_as_whole_message(text: str) -> None:
         "what happens at the end of the month?",
         "T_T",
         "TT",
+        "rt",
+        "rr",
     ],
 )
 def test_keyword_inside_a_sentence_is_not_an_opt_out(text: str) -> None:
@@ -192,3 +196,12 @@ def test_every_result_is_one_of_the_eleven_intents() -> None:
 def test_kind_is_case_and_space_insensitive() -> None:
     assert classify("不是我", " Asset_Movement ").intent == "not_me"
     assert classify("不是我", "unknown_kind").intent == "not_me"
+
+
+@pytest.mark.parametrize("text", ["R", "r", "Ｒ", "R!", "拒收", "拒收。"])
+def test_carrier_opt_out_words_are_whole_message_keywords(text: str) -> None:
+    """DOMAIN: mainland marketing SMS end with "拒收请回复R"; R and 拒收 act like TD."""
+    from bot.domain.replies.keywords import detect
+
+    found = detect(text)
+    assert found is not None and found.intent == "opt_out"
