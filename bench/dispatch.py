@@ -304,7 +304,7 @@ async def run_baseline(peer: Peer, requests: list[tuple[str, str, str]],
     """Bare httpx: the same POSTs, same concurrency, one shared client (≤ 10 connections)."""
     import httpx
 
-    from channels.sms_twilio import status_callback_url
+    from channels.sms_twilio import status_report_url as status_callback_url
 
     url = f"{peer.base_url}/2010-04-01/Accounts/{peer.account_sid}/Messages.json"
     auth = httpx.BasicAuth(peer.account_sid, peer.auth_token)

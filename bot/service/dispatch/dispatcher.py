@@ -28,7 +28,7 @@ from bot.logs import frames_only
 from bot.service.admin import pause as pause_flags
 from bot.service.dispatch.claim import claim, release_stale
 from bot.service.dispatch.failures import Failures
-from bot.service.dispatch.lastlook import Held, start_call
+from bot.service.dispatch.lastlook import Held, Starter, start_call
 from bot.service.dispatch.outbox import send_outbox
 from bot.service.dispatch.preload import preload
 from bot.service.dispatch.prepare import Preparer, Send, release_in
@@ -164,6 +164,7 @@ class Dispatcher:
             group = [x for x in sends if x.sender == sender]
             slots[sender] = await reserve_many(self.app.engine, sender, group[0].rate, len(group))
         gate = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        starter = Starter(self.app)
         failing: dict[str, int] = {}
 
         async def one(send: Send, slot: datetime) -> tuple[Send, CallResult]:
@@ -173,7 +174,7 @@ class Dispatcher:
                     await self._sleep(delay)
                 if failing.get(send.channel, 0) >= self.settings.circuit_failures and not send.probe:
                     return send, Held("waiting_degraded")
-                result = await self._call(send)
+                result = await self._call(send, starter)
                 if isinstance(result, SendResult):
                     failing[send.channel] = 0
                 elif isinstance(result, TransientDeliveryError):
@@ -188,12 +189,12 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
-    async def _call(self, send: Send) -> CallResult:
+    async def _call(self, send: Send, starter: Starter | None = None) -> CallResult:
         """The provider call, after a last look if the send waited (`lastlook`). A failure comes
         back as a value, so one send never sinks the batch. Our own setup being wrong sent
         nothing: retried like a transient error and counted by the circuit, so the channel
         degrades and waits for the operator. An adapter bug is an outcome we do not know."""
-        reason = await start_call(self.app, send, self.clock(), self._stop.is_set())
+        reason = await start_call(self.app, send, self.clock(), self._stop.is_set(), starter)
         if reason is not None:
             return Held(reason)
         adapter = self.channels.adapter(send.channel, send.address)

@@ -13,6 +13,7 @@ being exactly as this worker prepared it, so a send released and prepared again 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,24 +44,65 @@ class Held:
     reason: str
 
 
-async def start_call(app: App, send: Send, now: datetime, stopping: bool) -> str | None:
-    """Why the send must not go now, or None: then it is marked `sending` (and must go)."""
+async def start_call(app: App, send: Send, now: datetime, stopping: bool,
+                     starter: Starter | None = None) -> str | None:
+    """Why the send must not go now, or None: then it is marked `sending` (and must go).
+    Sends that did not wait long are marked together by `starter` (one transaction for all
+    that are leaving at the same moment)."""
     if stopping:
         return "shutdown"
+    if time.monotonic() - send.prepared < RECHECK_AFTER:
+        started = await (starter or Starter(app)).start(send, now)
+        return None if started else "released"
     async with app.sessions() as s:
-        reason = None
-        if time.monotonic() - send.prepared >= RECHECK_AFTER:
-            reason = await _changed_meanwhile(app, s, send)
+        reason = await _changed_meanwhile(app, s, send)
         if reason is None:
             conn = await s.connection()
-            started = await conn.execute(sa.update(MESSAGES).where(
-                MESSAGES.c.id == send.message_id, MESSAGES.c.status == "prepared",
-                MESSAGES.c.updated_at == send.prepared_at,
-            ).values(status="sending", updated_at=now))
-            if started.rowcount != 1:
+            started_one = await conn.execute(_mark([send], now))
+            if len(started_one.all()) != 1:
                 reason = "released"
         await s.commit()
     return reason
+
+
+def _mark(sends: list[Send], now: datetime) -> sa.Update:
+    """`prepared` → `sending`, for each message exactly as this worker prepared it."""
+    exactly = sa.or_(*(sa.and_(MESSAGES.c.id == x.message_id,
+                               MESSAGES.c.updated_at == x.prepared_at) for x in sends))
+    return (sa.update(MESSAGES).where(MESSAGES.c.status == "prepared", exactly)
+            .values(status="sending", updated_at=now).returning(MESSAGES.c.id))
+
+
+class Starter:
+    """Marks sends `sending` in groups: those asking while a mark is being written wait for
+    the next one together (a batch's sends leave at the same moment, DISPATCH_CONCURRENCY at
+    a time), so a send costs a share of a transaction instead of one of its own."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._pending: list[tuple[Send, asyncio.Future[bool]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def start(self, send: Send, now: datetime) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((send, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write(now))
+        return await done
+
+    async def _write(self, now: datetime) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.app.engine.begin() as conn:
+                    marked = {r.id for r in await conn.execute(
+                        _mark([x for x, _ in batch], now))}
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for send, done in batch:
+                done.set_result(send.message_id in marked)
 
 
 async def _changed_meanwhile(app: App, s: AsyncSession, send: Send) -> str | None:
