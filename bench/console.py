@@ -154,7 +154,7 @@ async def _bare(app: Any, ids: list[int]) -> tuple[list[float], list[float]]:
     queue_sql = text("""
         SELECT cb.*, cu.phone, cu.sales_rep FROM callback cb JOIN customer cu ON cu.id = cb.customer_id
         WHERE cb.status IN ('open', 'claimed') AND cb.branch_code = 'B00'
-        ORDER BY CASE cb.priority WHEN 'P0' THEN 0 WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 ELSE 3 END,
+        ORDER BY cb.priority,
                  cb.sla_due_at, cb.id LIMIT 200""")
     page_sql = text("""SELECT m.* FROM message m JOIN callback cb ON cb.customer_id = m.customer_id
                        WHERE cb.id = :id ORDER BY m.created_at, m.id""")
