@@ -149,35 +149,20 @@ def wrk(port: int, seconds: int, connections: int, data: Path, per_thread: int,
             "p50": pct("50"), "p99": pct("99")}
 
 
-async def wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
+async def wait_up(port: int, proc: subprocess.Popen[bytes], path: str = "/healthz") -> None:
+    """Until the server on `port` answers anything at `path` (the bare app has no /healthz)."""
     import httpx
 
     async with httpx.AsyncClient() as client:
         for _ in range(300):
             if proc.poll() is not None:
-                raise RuntimeError("the server exited")
+                raise RuntimeError(f"the server on port {port} exited")
             try:
-                await client.get(f"http://127.0.0.1:{port}/healthz")
+                await client.get(f"http://127.0.0.1:{port}{path}")
                 return
             except httpx.HTTPError:
                 await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
-async def wait_bare(port: int, proc: subprocess.Popen[bytes]) -> None:
-    """The bare app has no /healthz: any answer on its port will do."""
-    import httpx
-
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise RuntimeError("the bare app exited")
-            try:
-                await client.get(f"http://127.0.0.1:{port}/")
-                return
-            except httpx.HTTPError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError("the bare app did not start")
+    raise RuntimeError(f"the server on port {port} did not start")
 
 
 async def prepare_database(base_url: str | None, workdir: Path, name: str) -> str:
@@ -297,7 +282,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                        "BARE_TOKEN": TOKEN, "BARE_PUBLIC": public},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        await wait_bare(port, bare)
+        await wait_up(port, bare, "/")
         warm = workdir / "warm.txt"
         write_requests(warm, public, 6000 * 2 * 2, "v")
         wrk(port, 2, args.connections, warm, 6000 * 2, workdir)

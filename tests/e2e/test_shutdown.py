@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,14 +24,6 @@ from tests.peers.twilio_api import TwilioPeer
 
 CUSTOMERS = 12
 OUTREACH = str(Path(sys.executable).parent / "outreach")
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioPeer]:
-    peer = TwilioPeer()
-    await peer.start()
-    yield peer
-    await peer.stop()
 
 
 def env_for(database_url: str, twilio: TwilioPeer, rate: float) -> dict[str, str]:
@@ -70,7 +61,8 @@ async def statuses(app: App, model: type) -> list[str]:
 
 @pytest.mark.parametrize("command", [["dispatch"], ["run", "--only", "scheduler"]])
 async def test_sigterm_mid_batch_loses_nothing_and_doubles_nothing(
-        database_url: str, twilio: TwilioPeer, tmp_path: Path, command: list[str]) -> None:
+        database_url: str, twilio_peer: TwilioPeer, tmp_path: Path, command: list[str]) -> None:
+    twilio = twilio_peer
     settings = load_settings(_env_file=None, database_url=database_url)
     async with open_app(settings) as app:
         await due_now(app)

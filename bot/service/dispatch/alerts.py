@@ -61,10 +61,6 @@ async def raise_alert(session: AsyncSession, *, kind: str, customer: Customer, b
     return [m.id for m in queued]
 
 
-async def get(session: AsyncSession, alert_id: int) -> Alert | None:
-    return await session.get(Alert, alert_id)
-
-
 async def reached(session: AsyncSession, message: Message, now: datetime) -> None:
     """An alert message was accepted: if it was to the manager, the alert is delivered."""
     alert = await session.get(Alert, message.alert_id)

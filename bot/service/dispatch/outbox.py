@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.app import App
-from bot.db.models import Customer, Message, table, utcnow
+from bot.db.models import Alert, Customer, Message, table, utcnow
 from bot.service import events
 from bot.service.admin import pause as pause_flags
 from bot.service.dispatch import alerts, circuit, steps
@@ -128,7 +128,7 @@ async def _send_one(app: App, channels: Channels, message_id: str, now: datetime
 
 async def _branch_of(s: AsyncSession, message: Message) -> str | None:
     if message.alert_id is not None:
-        alert = await alerts.get(s, message.alert_id)
+        alert = await s.get(Alert, message.alert_id)
         return alert.branch_code if alert else None
     customer = await s.get(Customer, message.customer_id) if message.customer_id else None
     return customer.branch_code if customer else None

@@ -22,7 +22,12 @@ from bot.db.models import Bundle, Customer, EarlyStatus, Message, Touch, utcnow
 from bot.domain.kinds import SERVICE_KINDS
 from bot.service import events
 from bot.service.dispatch.claim import release_stale
-from bot.service.dispatch.reports import apply_early_statuses, apply_update, settle_as_sent
+from bot.service.dispatch.reports import (
+    apply_early_statuses,
+    apply_update,
+    count_as_sent,
+    settle_as_sent,
+)
 from channels.base import ListsSent, SentRecord
 from channels.registry import Channels
 
@@ -187,14 +192,7 @@ async def _cannot_tell(s: AsyncSession, message: Message, branch_code: str | Non
     deadline: a callback). Service messages were planned again at once (at least once)."""
     message.status, message.updated_at = "unconfirmed", now
     s.add(message)
-    bundle = await s.get(Bundle, message.bundle_id) if message.bundle_id else None
-    if bundle is not None and bundle.status == "unknown":
-        bundle.status, bundle.updated_at = "sent", now
-        s.add(bundle)
-        for touch in (await s.exec(select(Touch).where(
-                Touch.bundle_id == bundle.id, Touch.status == "unknown"))).all():
-            touch.status, touch.updated_at = "sent", now
-            s.add(touch)
+    await count_as_sent(s, message.bundle_id, now)
     events.record(s, "message.reconciled",
                   f"message {message.id}: {message.channel} cannot tell whether it arrived; "
                   "counted as sent, not repeated", customer_id=message.customer_id,

@@ -140,6 +140,20 @@ async def _settle_unknown(session: AsyncSession, channel: str, provider_id: str,
     return message
 
 
+async def count_as_sent(session: AsyncSession, bundle_id: int | None, now: datetime) -> None:
+    """The bundle of a settled `unknown` send, and its `unknown` touches, count as sent."""
+    if bundle_id is None:
+        return
+    bundle = await session.get(Bundle, bundle_id)
+    if bundle is not None and bundle.status == "unknown":
+        bundle.status, bundle.updated_at = "sent", now
+        session.add(bundle)
+    for touch in (await session.exec(select(Touch).where(
+            Touch.bundle_id == bundle_id, Touch.status == "unknown"))).all():
+        touch.status, touch.updated_at = "sent", now
+        session.add(touch)
+
+
 async def settle_as_sent(session: AsyncSession, message: Message, provider_id: str, how: str,
                          now: datetime | None = None, branch_code: str | None = None) -> None:
     """An `unknown` send the provider turns out to have: it went. The message gets its
@@ -147,15 +161,7 @@ async def settle_as_sent(session: AsyncSession, message: Message, provider_id: s
     now = now or utcnow()
     message.provider_id, message.status, message.updated_at = provider_id, "queued", now
     session.add(message)
-    if message.bundle_id is not None:
-        bundle = await session.get(Bundle, message.bundle_id)
-        if bundle is not None and bundle.status == "unknown":
-            bundle.status, bundle.updated_at = "sent", now
-            session.add(bundle)
-        for touch in (await session.exec(select(Touch).where(
-                Touch.bundle_id == message.bundle_id, Touch.status == "unknown"))).all():
-            touch.status, touch.updated_at = "sent", now
-            session.add(touch)
+    await count_as_sent(session, message.bundle_id, now)
     events.record(session, "message.reconciled", f"message {message.id} settled by {how}",
                   customer_id=message.customer_id, branch_code=branch_code,
                   channel=message.channel,
