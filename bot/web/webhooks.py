@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from bot.db.models import utcnow
 from bot.domain.text import unstorable
+from bot.logs import frames_only
 from bot.service.dispatch.reports import handle_status
 from bot.service.inbound import inbox
 from bot.service.inbound.spool import SpooledRequest, database_down, replay, spool_request
@@ -140,8 +141,9 @@ async def _act(ctx: WebContext, limit: int | None, *, wait: bool = True) -> None
     the loop goes on acting while answers wait for their rate slots)."""
     try:
         await ctx.drainer.kick(limit)
-    except Exception:  # the rows stay; the drain loop comes back to them
-        log.exception("acting on stored requests failed; retried by the drain loop")
+    except Exception as exc:  # the rows stay; the drain loop comes back to them
+        log.error("acting on stored requests failed; retried by the drain loop: %s",
+                  frames_only(exc))
     if wait:
         await ctx.deliver_pending()
     elif ctx.to_deliver and not ctx.sending:  # one sender at a time keeps the order

@@ -25,6 +25,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.app import App
 from bot.db.models import Alert, Customer, Message, table, utcnow
+from bot.logs import frames_only
 from bot.service import events
 from bot.service.admin import pause as pause_flags
 from bot.service.dispatch import alerts, circuit, steps
@@ -65,8 +66,9 @@ async def send_outbox(app: App, channels: Channels, now: datetime | None = None,
             tried.add(message_id)
             try:
                 done[await _send_one(app, channels, message_id, now)] += 1
-            except Exception:  # one message's trouble must not stop the others
-                log.exception("outbox message %s: sending failed; tried again later", message_id)
+            except Exception as exc:  # one message's trouble must not stop the others
+                log.error("outbox message %s: sending failed; tried again later: %s",
+                          message_id, frames_only(exc))
                 done["error"] += 1
         if ids is None:
             break

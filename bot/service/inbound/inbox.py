@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.models import InboxItem, table, utcnow
+from bot.logs import frames_only
 from bot.service.inbound.processor import WriterBusy
 from bot.service.inbound.spool import database_down
 
@@ -198,7 +199,8 @@ class Drainer:
                 raise  # the row stays `new`: acted on when the database is back
             # Acting on it failed for another reason: set aside for a person, so the
             # requests behind it are not held up.
-            log.exception("inbox %s (%s): acting failed; set aside", row.id, row.route)
+            log.error("inbox %s (%s): acting failed; set aside: %s", row.id, row.route,
+                      frames_only(exc))
             await self._mark(row.id, "failed")
             return
         await self._mark(row.id, "done")
